@@ -1,0 +1,27 @@
+"""Channel layers: the protocol, the in-memory backend and the alias registry."""
+
+from __future__ import annotations
+
+from chanx.core.layers._base import (
+    ChannelFull,
+    ChannelLayer,
+    require_valid_channel_name,
+    require_valid_group_name,
+)
+from chanx.core.layers._memory import InMemoryChannelLayer
+from chanx.core.layers._registry import (
+    get_channel_layer,
+    register_channel_layer,
+    unregister_channel_layer,
+)
+
+__all__ = [
+    "ChannelFull",
+    "ChannelLayer",
+    "InMemoryChannelLayer",
+    "get_channel_layer",
+    "register_channel_layer",
+    "require_valid_channel_name",
+    "require_valid_group_name",
+    "unregister_channel_layer",
+]

@@ -1,0 +1,92 @@
+"""The channel-layer protocol, its error and the name rules shared by every backend.
+
+The protocol mirrors the Django Channels layer specification, so any Channels layer
+satisfies it and Chanx's layers can serve as a Channels ``CHANNEL_LAYERS`` backend.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = [
+    "ChannelFull",
+    "ChannelLayer",
+    "require_valid_channel_name",
+    "require_valid_group_name",
+]
+
+MAX_NAME_LENGTH = 99
+_GROUP_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,99}$")
+_CHANNEL_NAME = re.compile(r"^[a-zA-Z0-9_.-]+!?[a-zA-Z0-9_.-]*$")
+
+
+class ChannelFull(Exception):  # noqa: N818 - the name is the Channels spec's
+    """Raised by ``send`` when the target channel already holds ``capacity`` messages."""
+
+
+@runtime_checkable
+class ChannelLayer(Protocol):
+    """What Chanx needs of a channel layer: the Channels spec's core plus the groups extension.
+
+    Messages are dicts with a ``type`` key whose values are JSON- (or msgpack-) serialisable.
+    A message handed to ``send``/``group_send`` may be shared between receivers: treat
+    received messages as read-only.
+    """
+
+    extensions: list[str]
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        """Queue ``message`` on ``channel``; raise `ChannelFull` at capacity."""
+        ...
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        """Wait for the next message on ``channel``; cancellation loses no message."""
+        ...
+
+    async def new_channel(self, prefix: str = "specific.") -> str:
+        """Return a new, unique, process-specific channel name."""
+        ...
+
+    async def group_add(self, group: str, channel: str) -> None:
+        """Add ``channel`` to ``group`` (refreshing its membership expiry)."""
+        ...
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        """Remove ``channel`` from ``group``; a no-op when it is not a member."""
+        ...
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        """Send ``message`` to every channel in ``group``; full members are skipped."""
+        ...
+
+    async def flush(self) -> None:
+        """Drop every channel, message and group."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and background work."""
+        ...
+
+
+def require_valid_group_name(name: object) -> str:
+    """Return ``name`` if it is a valid group name, else raise `TypeError` naming it."""
+    if isinstance(name, str) and _GROUP_NAME.match(name):
+        return name
+    raise TypeError(
+        "Group name must be a string of 1 to 99 characters from [a-zA-Z0-9_.-], "
+        f"but got {name!r}"
+    )
+
+
+def require_valid_channel_name(name: object) -> str:
+    """Return ``name`` if it is a valid channel name, else raise `TypeError` naming it.
+
+    A process-specific name has one ``!``: ``prefix!suffix``.
+    """
+    if isinstance(name, str) and len(name) <= MAX_NAME_LENGTH and _CHANNEL_NAME.match(name):
+        return name
+    raise TypeError(
+        "Channel name must be a string of 1 to 99 characters from [a-zA-Z0-9_.-] with at "
+        f"most one '!', but got {name!r}"
+    )
