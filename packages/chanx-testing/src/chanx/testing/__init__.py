@@ -1,1 +1,22 @@
-"""x."""
+"""Testing kit for Chanx: drive any ASGI WebSocket app from an async test, in memory."""
+
+from __future__ import annotations
+
+from importlib.metadata import version as _version
+
+from chanx.testing._communicator import (
+    CommunicatorTimeoutError,
+    ConnectResult,
+    UnexpectedEventError,
+    WebsocketCommunicator,
+)
+
+__version__ = _version("chanx-testing")
+
+__all__ = [
+    "CommunicatorTimeoutError",
+    "ConnectResult",
+    "UnexpectedEventError",
+    "WebsocketCommunicator",
+    "__version__",
+]
