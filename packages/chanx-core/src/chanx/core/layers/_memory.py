@@ -1,0 +1,361 @@
+"""The in-memory channel layer: one process, asyncio, any number of event loops and threads."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import secrets
+import threading
+from collections import deque
+from collections.abc import Mapping
+from fnmatch import translate
+from time import monotonic
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from chanx.core.layers._base import (
+    ChannelFull,
+    require_valid_channel_name,
+    require_valid_group_name,
+)
+
+__all__ = ["InMemoryChannelLayer"]
+
+logger = logging.getLogger("chanx.layers.memory")
+
+_URL_OPTIONS: dict[str, type[int] | type[float]] = {
+    "expiry": float,
+    "group_expiry": float,
+    "capacity": int,
+}
+
+
+class _Channel:
+    """One channel's queue of ``(expires_at, message)`` and the receivers waiting on it."""
+
+    __slots__ = ("capacity", "queue", "waiters")
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.queue: deque[tuple[float, dict[str, Any]]] = deque()
+        self.waiters: deque[asyncio.Future[None]] = deque()
+
+
+def _notify(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _require_message(message: object) -> dict[str, Any]:
+    if not isinstance(message, dict):
+        raise TypeError(f"Message must be a dict, but got {message!r}")
+    if "type" not in message:
+        raise ValueError(f"Message must have a 'type' key, but got {message!r}")
+    return message
+
+
+class InMemoryChannelLayer:
+    """A channel layer living in this process's memory, for development and tests.
+
+    Each channel is a bounded queue; groups map to their members, so ``group_send`` costs
+    O(members). Senders may run in other threads and on other event loops than receivers
+    (``async_to_sync(layer.group_send)(...)`` from sync code works).
+
+    Messages are not copied: every receiver of a ``group_send`` gets the same dict, so
+    received messages must be treated as read-only.
+
+    Args:
+        expiry: Seconds a message waits in a channel before it is dropped.
+        group_expiry: Seconds a group membership lasts unless ``group_add`` refreshes it.
+        capacity: Messages a channel holds before ``send`` raises `ChannelFull`.
+        channel_capacity: Capacity overrides by channel-name glob pattern, such as
+            ``{"http.request": 200, "specific.*": 50}``; the first match wins.
+
+    Attributes:
+        dropped_on_full: Messages ``group_send`` dropped because a member was full.
+        dropped_expired: Messages dropped because they expired before being received.
+    """
+
+    def __init__(
+        self,
+        *,
+        expiry: float = 60,
+        group_expiry: float = 86400,
+        capacity: int = 100,
+        channel_capacity: Mapping[str, int] | None = None,
+    ) -> None:
+        if expiry <= 0 or group_expiry <= 0:
+            raise ValueError(
+                f"expiry and group_expiry must be positive, but got {expiry!r} and {group_expiry!r}"
+            )
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, but got {capacity!r}")
+        self.extensions = ["groups", "flush"]
+        self.expiry = expiry
+        self.group_expiry = group_expiry
+        self.capacity = capacity
+        self.channel_capacity = dict(channel_capacity or {})
+        self._capacity_patterns = [
+            (re.compile(translate(pattern)), size)
+            for pattern, size in self.channel_capacity.items()
+        ]
+        self.dropped_on_full = 0
+        self.dropped_expired = 0
+        # One lock for all state: senders may run in other threads (async_to_sync), and
+        # every critical section is short and never awaits.
+        self._lock = threading.Lock()
+        self._channels: dict[str, _Channel] = {}
+        self._groups: dict[str, dict[str, float]] = {}
+        # Channels holding messages, by when their oldest message expires (roughly ordered):
+        # lets abandoned channels be swept without scanning every channel.
+        self._pending: dict[str, float] = {}
+        self._next_sweep = 0.0
+        self._prefix = secrets.token_hex(4)
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> InMemoryChannelLayer:
+        """Build a layer from ``memory://``, with options in the query string.
+
+        Example: ``memory://?capacity=50&expiry=30&group_expiry=3600``. Keyword ``options``
+        override the query string.
+        """
+        parts = urlsplit(url)
+        if parts.scheme != "memory":
+            raise ValueError(f"Expected a 'memory://' URL, but got {url!r}")
+        parsed: dict[str, Any] = {}
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            convert = _URL_OPTIONS.get(key)
+            if convert is None:
+                raise ValueError(
+                    f"Unknown option {key!r} in {url!r}; expected one of {sorted(_URL_OPTIONS)}"
+                )
+            try:
+                parsed[key] = convert(value)
+            except ValueError:
+                raise ValueError(
+                    f"Option {key!r} in {url!r} must be a number, but got {value!r}"
+                ) from None
+        return cls(**{**parsed, **options})
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(expiry={self.expiry!r}, group_expiry={self.group_expiry!r}, "
+            f"capacity={self.capacity!r})"
+        )
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        """Queue ``message`` on ``channel``; raise `ChannelFull` at capacity."""
+        require_valid_channel_name(channel)
+        _require_message(message)
+        now = monotonic()
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            state = self._channels.get(channel) or self._create(channel)
+            queue = state.queue
+            if len(queue) >= state.capacity:
+                self._drop_expired(channel, state, now)
+                if len(queue) >= state.capacity:
+                    raise ChannelFull(f"Channel {channel!r} holds {state.capacity} messages")
+            if not queue:
+                self._pending[channel] = now + self.expiry
+            queue.append((now + self.expiry, message))
+            if state.waiters:
+                self._wake(state, loop)
+            if now >= self._next_sweep:
+                self._sweep(now)
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        """Wait for the next message on ``channel``; a cancelled receive loses no message."""
+        require_valid_channel_name(channel)
+        loop = asyncio.get_running_loop()
+        while True:
+            with self._lock:
+                state = self._channels.get(channel)
+                if state is not None and state.queue:
+                    message = self._pop(channel, state, loop)
+                    if message is not None:
+                        return message
+                    state = self._channels.get(channel)  # only expired messages were left
+                if state is None:
+                    state = self._create(channel)
+                waiter: asyncio.Future[None] = loop.create_future()
+                state.waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                with self._lock:
+                    self._abandon(channel, state, waiter, loop)
+                raise
+
+    async def new_channel(self, prefix: str = "specific.") -> str:
+        """Return a new, unique, process-specific channel name (``prefix...!...``)."""
+        return require_valid_channel_name(f"{prefix}{self._prefix}!{secrets.token_hex(8)}")
+
+    async def group_add(self, group: str, channel: str) -> None:
+        """Add ``channel`` to ``group``, refreshing its membership expiry."""
+        require_valid_group_name(group)
+        require_valid_channel_name(channel)
+        now = monotonic()
+        with self._lock:
+            self._groups.setdefault(group, {})[channel] = now
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        """Remove ``channel`` from ``group``; a no-op when it is not a member."""
+        require_valid_group_name(group)
+        require_valid_channel_name(channel)
+        with self._lock:
+            members = self._groups.get(group)
+            if members is not None:
+                members.pop(channel, None)
+                if not members:
+                    del self._groups[group]
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        """Send ``message`` to each member of ``group``; members at capacity are skipped."""
+        require_valid_group_name(group)
+        _require_message(message)
+        now = monotonic()
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            members = self._groups.get(group)
+            if not members:
+                return
+            joined_before = now - self.group_expiry
+            expires_at = now + self.expiry
+            item = (expires_at, message)
+            channels = self._channels
+            stale: list[str] | None = None
+            for channel, joined_at in members.items():
+                if joined_at < joined_before:
+                    stale = stale or []
+                    stale.append(channel)
+                    continue
+                state = channels.get(channel) or self._create(channel)
+                queue = state.queue
+                if len(queue) >= state.capacity:
+                    self._drop_expired(channel, state, now)
+                    if len(queue) >= state.capacity:
+                        self.dropped_on_full += 1
+                        logger.debug("Dropped a message for %r (group %r): full", channel, group)
+                        continue
+                if not queue:
+                    self._pending[channel] = expires_at
+                queue.append(item)
+                if state.waiters:
+                    self._wake(state, loop)
+            if stale:
+                for channel in stale:
+                    del members[channel]
+                if not members:
+                    del self._groups[group]
+            if now >= self._next_sweep:
+                self._sweep(now)
+
+    async def flush(self) -> None:
+        """Drop every message and group; receivers already waiting keep waiting."""
+        with self._lock:
+            self._groups.clear()
+            self._pending.clear()
+            for channel, state in list(self._channels.items()):
+                state.queue.clear()
+                if not state.waiters:
+                    del self._channels[channel]
+
+    async def close(self) -> None:
+        """Do nothing: the layer holds no connection or background task."""
+
+    # Everything below runs with self._lock held.
+
+    def _create(self, channel: str) -> _Channel:
+        capacity = self.capacity
+        for pattern, size in self._capacity_patterns:
+            if pattern.match(channel):
+                capacity = size
+                break
+        state = self._channels[channel] = _Channel(capacity)
+        return state
+
+    def _pop(
+        self, channel: str, state: _Channel, loop: asyncio.AbstractEventLoop
+    ) -> dict[str, Any] | None:
+        queue = state.queue
+        now = monotonic()
+        message: dict[str, Any] | None = None
+        while queue:
+            expires_at, candidate = queue.popleft()
+            if expires_at > now:
+                message = candidate
+                break
+            self.dropped_expired += 1
+        if queue:
+            if state.waiters:
+                # Another receiver may be able to take the next message right away.
+                self._wake(state, loop)
+        else:
+            self._pending.pop(channel, None)
+            if not state.waiters:
+                del self._channels[channel]
+        return message
+
+    def _wake(self, state: _Channel, loop: asyncio.AbstractEventLoop | None) -> None:
+        waiters = state.waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if waiter.done():
+                continue
+            waiter_loop = waiter.get_loop()
+            if waiter_loop is loop:
+                waiter.set_result(None)
+                return
+            try:
+                waiter_loop.call_soon_threadsafe(_notify, waiter)
+            except RuntimeError:  # its event loop is closed: that receiver is gone
+                continue
+            return
+
+    def _abandon(
+        self,
+        channel: str,
+        state: _Channel,
+        waiter: asyncio.Future[None],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        # A sender may already have taken this waiter off: its wake-up is passed on below.
+        with contextlib.suppress(ValueError):
+            state.waiters.remove(waiter)
+        if state.queue:
+            if state.waiters:
+                self._wake(state, loop)
+        elif not state.waiters and self._channels.get(channel) is state:
+            del self._channels[channel]
+
+    def _drop_expired(self, channel: str, state: _Channel, now: float) -> None:
+        queue = state.queue
+        while queue and queue[0][0] <= now:
+            queue.popleft()
+            self.dropped_expired += 1
+        if not queue:
+            self._pending.pop(channel, None)
+
+    def _sweep(self, now: float) -> None:
+        """Drop expired messages of channels nobody reads, oldest first, then stop."""
+        self._next_sweep = now + min(self.expiry, 1.0)
+        stale: list[str] = []
+        for channel, expires_at in self._pending.items():
+            if expires_at > now:
+                break
+            stale.append(channel)
+        for channel in stale:
+            state = self._channels.get(channel)
+            if state is None:
+                self._pending.pop(channel, None)
+                continue
+            self._drop_expired(channel, state, now)
+            if state.queue:
+                # Re-queue it behind the others, keyed by its new oldest message.
+                del self._pending[channel]
+                self._pending[channel] = state.queue[0][0]
+            elif not state.waiters:
+                del self._channels[channel]

@@ -1,0 +1,196 @@
+"""Channel layers by alias, and layer URLs resolved through the ``chanx.layers`` entry points."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from importlib import import_module
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from chanx.core.layers._base import ChannelLayer
+
+__all__ = ["get_channel_layer", "register_channel_layer", "unregister_channel_layer"]
+
+logger = logging.getLogger("chanx.layers")
+
+ENTRY_POINT_GROUP = "chanx.layers"
+DISABLE_PLUGINS_ENV = "CHANX_DISABLE_PLUGINS"
+
+LayerFactory = Callable[..., ChannelLayer]
+
+# First-party schemes work without entry points (CHANX_DISABLE_PLUGINS, or a tree run
+# without installed metadata); an installed entry point of the same name takes precedence.
+_REDIS = "chanx.core.layers.redis:RedisChannelLayer.from_url"
+_BUILTIN_FACTORIES: dict[str, str] = {
+    "memory": "chanx.core.layers._memory:InMemoryChannelLayer.from_url",
+    "redis": _REDIS,
+    "rediss": _REDIS,
+    "redis+sentinel": _REDIS,
+    "redis+cluster": _REDIS,
+}
+_INSTALL_HINTS: dict[str, str] = {
+    "redis": 'pip install "chanx-core[redis]"',
+    "rediss": 'pip install "chanx-core[redis]"',
+    "redis+sentinel": 'pip install "chanx-core[redis]"',
+    "redis+cluster": 'pip install "chanx-core[redis]"',
+    "amqp": 'pip install "chanx-core[rabbitmq]"',
+    "amqps": 'pip install "chanx-core[rabbitmq]"',
+}
+
+_lock = threading.RLock()
+_layers: dict[str, ChannelLayer] = {}
+_factories: dict[str, LayerFactory] = {}
+_entry_points: dict[str, EntryPoint] | None = None
+_default_logged = False
+
+
+def get_channel_layer(alias: str = "default") -> ChannelLayer:
+    """Return the channel layer registered under ``alias``.
+
+    With nothing registered, alias ``"default"`` is an `InMemoryChannelLayer`, created on
+    first use (fine for development and tests, but it reaches only this process).
+
+    Raises:
+        LookupError: No layer is registered under ``alias`` (and it is not ``"default"``).
+    """
+    layer = _layers.get(alias)
+    if layer is not None:
+        return layer
+    with _lock:
+        layer = _layers.get(alias)
+        if layer is not None:
+            return layer
+        if alias != "default":
+            raise LookupError(
+                f"No channel layer is registered under {alias!r}; register one first with "
+                f"register_channel_layer({alias!r}, 'redis://...') or a layer instance"
+            )
+        from chanx.core.layers._memory import InMemoryChannelLayer
+
+        layer = _layers[alias] = InMemoryChannelLayer()
+        global _default_logged
+        if not _default_logged:
+            _default_logged = True
+            logger.info(
+                "No channel layer registered as 'default': using the in-memory layer, which "
+                "reaches only this process. Call register_channel_layer('default', URL) to "
+                "share groups between processes."
+            )
+        return layer
+
+
+def register_channel_layer(alias: str, layer: ChannelLayer | str, **options: Any) -> ChannelLayer:
+    """Register ``layer`` under ``alias`` and return it, replacing any previous one.
+
+    Args:
+        alias: The name consumers use (``channel_layer_alias``), such as ``"default"``.
+        layer: A layer instance, stored as is, or a URL such as ``"memory://"`` or
+            ``"redis://localhost:6379/0"`` whose scheme names a ``chanx.layers`` entry point.
+        **options: Keyword options for the layer built from a URL.
+
+    Raises:
+        ValueError: The URL's scheme is not known.
+        ImportError: The scheme's backend needs an optional dependency that is missing.
+    """
+    if not isinstance(alias, str) or not alias:
+        raise TypeError(f"Layer alias must be a non-empty string, but got {alias!r}")
+    if isinstance(layer, str):
+        layer = _factory_for(layer)(layer, **options)
+    elif options:
+        raise TypeError(
+            f"Options only apply to a layer URL, but got a layer instance {layer!r} "
+            f"with options {sorted(options)}"
+        )
+    elif not callable(getattr(layer, "send", None)):
+        raise TypeError(f"Expected a channel layer or a layer URL, but got {layer!r}")
+    with _lock:
+        _layers[alias] = layer
+    return layer
+
+
+def unregister_channel_layer(alias: str) -> ChannelLayer | None:
+    """Forget the layer registered under ``alias`` and return it (it is not closed)."""
+    with _lock:
+        return _layers.pop(alias, None)
+
+
+def _factory_for(url: str) -> LayerFactory:
+    scheme = urlsplit(url).scheme.lower()
+    if not scheme:
+        raise ValueError(f"Expected a layer URL such as 'memory://', but got {url!r}")
+    with _lock:
+        factory = _factories.get(scheme)
+        if factory is not None:
+            return factory
+        found = _discover().get(scheme)
+        target = found.value if found is not None else _BUILTIN_FACTORIES.get(scheme)
+        if target is None:
+            known = sorted({*_discover(), *_BUILTIN_FACTORIES})
+            raise ValueError(
+                f"Unknown channel layer scheme {scheme!r} in {url!r}; known schemes: "
+                f"{', '.join(known)}"
+            )
+        try:
+            loaded = found.load() if found is not None else _load(target)
+        except ImportError as error:
+            hint = _INSTALL_HINTS.get(scheme, "install the package that provides it")
+            raise ImportError(
+                f"The {scheme!r} channel layer ({target}) could not be imported: {error}. "
+                f"Is its optional dependency installed? {hint}"
+            ) from error
+        factory = _factories[scheme] = cast(LayerFactory, loaded)
+        return factory
+
+
+def _load(target: str) -> object:
+    module_name, _, attribute = target.partition(":")
+    loaded: object = import_module(module_name)
+    for name in attribute.split("."):
+        loaded = getattr(loaded, name)
+    return loaded
+
+
+def _discover() -> dict[str, EntryPoint]:
+    """Installed ``chanx.layers`` entry points by scheme, minus those switched off."""
+    global _entry_points
+    if _entry_points is None:
+        disabled = _disabled_plugins()
+        discovered: dict[str, EntryPoint] = {}
+        if disabled != "__all__":
+            for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+                name = entry_point.name.lower()
+                if name in disabled:
+                    continue
+                if name in discovered and discovered[name].value != entry_point.value:
+                    logger.warning(
+                        "Two channel layers claim the scheme %r: %s and %s; using the first",
+                        name,
+                        discovered[name].value,
+                        entry_point.value,
+                    )
+                    continue
+                discovered[name] = entry_point
+        _entry_points = discovered
+    return _entry_points
+
+
+def _disabled_plugins() -> frozenset[str] | str:
+    """Read ``CHANX_DISABLE_PLUGINS``: "1", "true" or "__all__", or comma-separated schemes."""
+    value = os.environ.get(DISABLE_PLUGINS_ENV, "").strip()
+    if value.lower() in {"1", "true", "__all__"}:
+        return "__all__"
+    return frozenset(name.strip().lower() for name in value.split(",") if name.strip())
+
+
+def _reset() -> None:
+    """Forget every registered layer and cached plugin (for tests)."""
+    global _entry_points, _default_logged
+    with _lock:
+        _layers.clear()
+        _factories.clear()
+        _entry_points = None
+        _default_logged = False
