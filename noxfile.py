@@ -20,6 +20,8 @@ nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_external_run = True
 # tests_core runs before tests so that the last pytest summary printed is the full suite's.
+# Room for later: a Django/Channels version matrix as a parametrized session that syncs the
+# dev group, then `uv pip install "django==X.*" "channels==Y.*"` over it and runs tests/django.
 nox.options.sessions = ["lint", "typecheck", "tests_core", "tests"]
 
 ROOT = Path(__file__).parent
