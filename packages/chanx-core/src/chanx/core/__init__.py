@@ -1,1 +1,51 @@
+"""Chanx core: typed WebSocket consumers on plain ASGI.
+
+Messages are pydantic models routed by ``action`` to ``@ws_handler`` methods; channel-layer
+events are routed by ``type`` to ``@event_handler`` methods. Adapters (``chanx.fastapi``,
+``chanx.django``) subclass `AsyncJsonWebsocketConsumer` for their framework.
+"""
+
 from __future__ import annotations
+
+from importlib.metadata import version
+
+from chanx.core._app import ConsumerApp
+from chanx.core._auth import AuthResult, BaseAuthenticator, Credential, TokenAuthenticator
+from chanx.core._consumer import AsyncJsonWebsocketConsumer
+from chanx.core._decorators import channel, event_handler, ws_handler
+from chanx.core._errors import ErrorCode
+from chanx.core._messages import (
+    BaseEvent,
+    BaseMessage,
+    CompleteMessage,
+    ErrorMessage,
+    ErrorPayload,
+    PingMessage,
+    PongMessage,
+)
+from chanx.core.layers import get_channel_layer, register_channel_layer
+
+__version__ = version("chanx-core")
+
+__all__ = [
+    "AsyncJsonWebsocketConsumer",
+    "AuthResult",
+    "BaseAuthenticator",
+    "BaseEvent",
+    "BaseMessage",
+    "CompleteMessage",
+    "ConsumerApp",
+    "Credential",
+    "ErrorCode",
+    "ErrorMessage",
+    "ErrorPayload",
+    "PingMessage",
+    "PongMessage",
+    "TokenAuthenticator",
+    "__version__",
+    "channel",
+    "event_handler",
+    "get_channel_layer",
+    "register_channel_layer",
+    "ws_handler",
+]

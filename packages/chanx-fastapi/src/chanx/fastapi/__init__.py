@@ -1,1 +1,15 @@
-"""x."""
+"""Chanx for FastAPI and Starlette.
+
+Consumers are ASGI apps: mount ``Consumer.as_asgi()`` with ``app.router.add_websocket_route``,
+``APIRouter.add_websocket_route`` or ``starlette.routing.WebSocketRoute``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from chanx.fastapi._consumer import AsyncJsonWebsocketConsumer
+
+__version__ = version("chanx-fastapi")
+
+__all__ = ["AsyncJsonWebsocketConsumer", "__version__"]

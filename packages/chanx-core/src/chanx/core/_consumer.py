@@ -1,0 +1,479 @@
+"""`AsyncJsonWebsocketConsumer`: the framework-neutral consumer, an ASGI app per route.
+
+One connection flows one way: connect → authenticate → join groups → accept → hook, then
+one reader of client frames and one reader of the channel layer run in a task group until
+disconnect, which cancels in-flight work, leaves the groups and runs the disconnect hook.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import anyio
+from asgiref.sync import async_to_sync
+from pydantic import ValidationError
+
+from chanx.core._app import ConsumerApp
+from chanx.core._auth import AuthResult, BaseAuthenticator
+from chanx.core._errors import ErrorCode, describe_decode_error, encode_error, extract_ref
+from chanx.core._messages import BaseEvent, BaseMessage, CompleteMessage
+from chanx.core._routing import RouteTable, build_routes
+from chanx.core._scope import path_params
+from chanx.core.layers import ChannelLayer, get_channel_layer
+from chanx.core.types import Receive, Scope, Send
+
+__all__ = ["SEND_TEXT_EVENT", "AsyncJsonWebsocketConsumer"]
+
+logger = logging.getLogger("chanx.consumer")
+
+#: Layer event carrying a ready JSON frame (``text``) to forward without re-encoding.
+SEND_TEXT_EVENT = "chanx.send"
+INTERNAL_ERROR = 1011
+_MAX_REASON_BYTES = 123  # the WebSocket protocol's limit for a close reason
+
+
+def _defining_namespace() -> dict[str, Any]:
+    """Locals of the frame defining a consumer class, for annotations naming local classes."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_name == "__init_subclass__":
+        frame = frame.f_back  # type: ignore[assignment]
+    return dict(frame.f_locals) if frame is not None else {}
+
+
+def _clip_reason(reason: str | None) -> str:
+    data = (reason or "").encode()[:_MAX_REASON_BYTES]
+    return data.decode(errors="ignore")
+
+
+class AsyncJsonWebsocketConsumer:
+    """A typed WebSocket endpoint: decorate methods, mount ``as_asgi()`` on a route.
+
+    Class options:
+        channel_layer_alias: Layer alias for groups and events (None: no layer).
+        authenticator_class: Runs before accept; a rejection closes with 4401/4403.
+        groups: Groups joined before accept (override `get_groups` for dynamic ones).
+        subprotocols: Subprotocols this endpoint speaks; the first one the client offers wins.
+        send_completion: Send ``{"action": "complete"}`` after every handled frame.
+        max_concurrent_frames: Frames handled at once; 1 keeps strict order.
+        reject_in_handshake: Deny failed authentication with HTTP 401/403 during the
+            handshake instead of accepting and closing with 4401/4403 (browsers cannot
+            read the reason of a handshake denial).
+        send_auth_error: Send an error frame before closing a rejected socket.
+        emits: Messages the server pushes on its own, for documentation.
+    """
+
+    channel_layer_alias: ClassVar[str | None] = "default"
+    authenticator_class: ClassVar[type[BaseAuthenticator] | None] = None
+    groups: ClassVar[Sequence[str]] = ()
+    subprotocols: ClassVar[Sequence[str]] = ()
+    send_completion: ClassVar[bool] = False
+    max_concurrent_frames: ClassVar[int] = 1
+    reject_in_handshake: ClassVar[bool] = False
+    send_auth_error: ClassVar[bool] = True
+    emits: ClassVar[Sequence[type[BaseMessage]]] = ()
+
+    _ws_routes: ClassVar[RouteTable]
+    _event_routes: ClassVar[RouteTable]
+
+    scope: Scope
+    user: Any
+    auth_result: AuthResult | None
+    path_params: dict[str, Any]
+    channel_layer: ChannelLayer | None
+    channel_name: str | None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        namespace = _defining_namespace()
+        cls._ws_routes = build_routes(cls, "ws", namespace)
+        cls._event_routes = build_routes(cls, "event", namespace)
+
+    def __init__(self, **initkwargs: Any) -> None:
+        for key, value in initkwargs.items():
+            if not hasattr(type(self), key):
+                raise TypeError(
+                    f"{type(self).__qualname__}.as_asgi() got {key!r}, which is not an "
+                    "attribute of the class"
+                )
+            setattr(self, key, value)
+        self.user = None
+        self.auth_result = None
+        self.path_params = {}
+        self.channel_layer = None
+        self.channel_name = None
+        self._joined: dict[str, None] = {}
+        self._accepted = False
+        self._closed = False
+        self._cancel_scope: anyio.CancelScope | None = None
+
+    @classmethod
+    def as_asgi(cls, **initkwargs: Any) -> ConsumerApp:
+        """An ASGI app serving this consumer, one instance per connection.
+
+        ``initkwargs`` override class attributes on each instance.
+        """
+        for key in initkwargs:
+            if not hasattr(cls, key):
+                raise TypeError(f"{cls.__qualname__}.as_asgi() got unknown option {key!r}")
+        return ConsumerApp(cls, initkwargs)
+
+    @classmethod
+    def get_layer(cls) -> ChannelLayer | None:
+        """The channel layer named by ``channel_layer_alias`` (None when it is None)."""
+        alias = cls.channel_layer_alias
+        return None if alias is None else get_channel_layer(alias)
+
+    # -- hooks -------------------------------------------------------------------------
+
+    async def get_groups(self) -> Sequence[str]:
+        """Groups to join before accept; defaults to the ``groups`` class attribute."""
+        return list(self.groups)
+
+    def select_subprotocol(self, offered: Sequence[str]) -> str | None:
+        """Pick the subprotocol to accept from those the client ``offered``."""
+        return next((p for p in offered if p in self.subprotocols), None)
+
+    async def on_connect(self) -> None:
+        """Called once accepted, before any frame is handled."""
+
+    async def on_disconnect(self, code: int) -> None:
+        """Called after the connection ended and the groups were left."""
+
+    # -- the connection ----------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one WebSocket connection."""
+        if scope["type"] != "websocket":
+            raise RuntimeError(f"expected a websocket scope, but got {scope['type']!r}")
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self.path_params = path_params(scope)
+        self.user = scope.get("user")
+        if (await receive())["type"] != "websocket.connect":
+            return
+        if not await self._authenticate():
+            return
+        code = 1000
+        try:
+            await self._join_initial_groups()
+            await send(
+                {
+                    "type": "websocket.accept",
+                    "subprotocol": self.select_subprotocol(scope.get("subprotocols") or ()),
+                }
+            )
+            self._accepted = True
+            await self.on_connect()
+            code = await self._serve()
+        except Exception:
+            logger.exception("%s failed; closing with 1011", type(self).__qualname__)
+            code = INTERNAL_ERROR
+            await self._try_close(INTERNAL_ERROR, "internal error")
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._cleanup(code)
+
+    async def _serve(self) -> int:
+        code = 1000
+        async with anyio.create_task_group() as tg:
+            self._cancel_scope = tg.cancel_scope
+            if self.channel_layer is not None and self.channel_name is not None:
+                tg.start_soon(self._read_layer, self.channel_layer, self.channel_name)
+            code = await self._read_socket(tg)
+            tg.cancel_scope.cancel()
+        return code
+
+    async def _read_socket(self, tg: anyio.abc.TaskGroup) -> int:
+        receive = self._receive
+        limiter = (
+            anyio.CapacityLimiter(self.max_concurrent_frames)
+            if self.max_concurrent_frames > 1
+            else None
+        )
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "websocket.receive":
+                text = message.get("text")
+                if limiter is None:
+                    await self._on_frame(
+                        text if text is not None else message.get("bytes"), text is None
+                    )
+                else:
+                    await limiter.acquire()
+                    tg.start_soon(self._limited_frame, limiter, message)
+            elif kind == "websocket.disconnect":
+                return int(message.get("code", 1000))
+
+    async def _limited_frame(
+        self, limiter: anyio.CapacityLimiter, message: Mapping[str, Any]
+    ) -> None:
+        try:
+            text = message.get("text")
+            await self._on_frame(text if text is not None else message.get("bytes"), text is None)
+        finally:
+            limiter.release()
+
+    async def _cleanup(self, code: int) -> None:
+        layer, name = self.channel_layer, self.channel_name
+        if layer is not None and name is not None:
+            for group in list(self._joined):
+                try:
+                    await layer.group_discard(group, name)
+                except Exception:
+                    logger.exception("could not leave group %r", group)
+            self._joined.clear()
+        if self._accepted:
+            try:
+                await self.on_disconnect(code)
+            except Exception:
+                logger.exception("%s.on_disconnect failed", type(self).__qualname__)
+
+    # -- authentication ----------------------------------------------------------------
+
+    async def _authenticate(self) -> bool:
+        authenticator_class = self.authenticator_class
+        if authenticator_class is None:
+            return True
+        try:
+            result = await authenticator_class().authenticate(self.scope)
+        except Exception:
+            logger.exception("authenticator %s raised", authenticator_class.__qualname__)
+            await self._reject(INTERNAL_ERROR, "internal error")
+            return False
+        if not result.ok:
+            await self._reject(result.close_code, result.reason)
+            return False
+        self.auth_result = result
+        self.user = result.user
+        return True
+
+    async def _reject(self, code: int, reason: str | None) -> None:
+        send = self._send
+        if self.reject_in_handshake:
+            if "websocket.http.response" in self.scope.get("extensions", {}):
+                status = {4401: 401, 4403: 403}.get(code, 500)
+                body = (reason or "connection rejected").encode()
+                await send(
+                    {
+                        "type": "websocket.http.response.start",
+                        "status": status,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                    }
+                )
+                await send({"type": "websocket.http.response.body", "body": body})
+            else:
+                await send({"type": "websocket.close", "code": code})
+            return
+        await send({"type": "websocket.accept"})
+        if self.send_auth_error and code != INTERNAL_ERROR:
+            error = ErrorCode.FORBIDDEN if code == 4403 else ErrorCode.UNAUTHENTICATED
+            detail = reason or "authentication failed"
+            await send({"type": "websocket.send", "text": encode_error(error, detail)})
+        await send({"type": "websocket.close", "code": code, "reason": _clip_reason(reason)})
+        self._closed = True
+
+    # -- client frames -----------------------------------------------------------------
+
+    async def _on_frame(self, data: str | bytes | None, binary: bool) -> None:
+        if binary or data is None:
+            detail = "binary frames are not accepted; send JSON text"
+            await self._send_text(encode_error(ErrorCode.BINARY_FRAME, detail))
+            return await self._complete(None)
+        routes = self._ws_routes
+        try:
+            message = routes.decoder.validate_json(data)
+        except ValidationError as exc:
+            code, detail, errors = describe_decode_error(exc, routes.by_key)
+            ref = extract_ref(data) if code != ErrorCode.INVALID_JSON else None
+            await self._send_text(encode_error(code, detail, errors=errors, ref=ref))
+            return await self._complete(ref)
+        ref = message.ref
+        handler = routes.by_key[message.action]
+        try:
+            result = await handler.func(self, message)
+        except Exception:
+            logger.exception("handler %s failed", handler.qualname)
+            detail = "the handler failed; the error was logged"
+            await self._send_text(encode_error(ErrorCode.HANDLER_ERROR, detail, ref=ref))
+        else:
+            if result is not None:
+                await self._send_result(result, ref)
+        await self._complete(ref)
+
+    async def _complete(self, ref: str | int | None) -> None:
+        if self.send_completion:
+            await self._send_text(CompleteMessage(ref=ref).model_dump_json())
+
+    async def _send_result(self, result: Any, ref: str | int | None = None) -> None:
+        items = result if isinstance(result, (list, tuple)) else (result,)
+        for item in items:
+            if not isinstance(item, BaseMessage):
+                raise TypeError(f"expected a BaseMessage to send, but got {item!r}")
+            if ref is not None and item.ref is None:
+                item = item.model_copy(update={"ref": ref})
+            await self._send_text(item.model_dump_json(by_alias=True))
+
+    # -- channel-layer events ----------------------------------------------------------
+
+    async def _read_layer(self, layer: ChannelLayer, name: str) -> None:
+        while True:
+            event = await layer.receive(name)
+            await self._on_event(event)
+
+    async def _on_event(self, event: Mapping[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == SEND_TEXT_EVENT:
+            if event.get("exclude") != self.channel_name:
+                await self._send_text(event["text"])
+            return
+        routes = self._event_routes
+        handler = routes.by_key.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            logger.warning("%s dropped an event of unknown type %r", type(self).__qualname__, kind)
+            return
+        try:
+            model = routes.decoder.validate_python(event)
+        except ValidationError as exc:
+            logger.warning("%s dropped an invalid %r event: %s", type(self).__qualname__, kind, exc)
+            return
+        try:
+            result = await handler.func(self, model)
+            if result is not None:
+                await self._send_result(result)
+        except Exception:
+            logger.exception("event handler %s failed", handler.qualname)
+
+    # -- sending -----------------------------------------------------------------------
+
+    async def _send_text(self, text: str) -> None:
+        await self._send({"type": "websocket.send", "text": text})
+
+    async def send_message(self, message: BaseMessage) -> None:
+        """Send one message to this connection's client."""
+        await self._send_text(message.model_dump_json(by_alias=True))
+
+    async def send_json(self, data: Any) -> None:
+        """Send any JSON-serialisable value to this connection's client."""
+        await self._send_text(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Close the connection; in-flight work of this connection is cancelled."""
+        await self._try_close(code, reason)
+        if self._cancel_scope is not None:
+            self._cancel_scope.cancel()
+
+    async def _try_close(self, code: int, reason: str | None) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._send(
+                {"type": "websocket.close", "code": code, "reason": _clip_reason(reason)}
+            )
+        except Exception:  # the client may already be gone
+            logger.debug("close after the client left", exc_info=True)
+
+    # -- groups and broadcasting -------------------------------------------------------
+
+    def _require_layer(self) -> tuple[ChannelLayer, str]:
+        if self.channel_layer is None or self.channel_name is None:
+            raise RuntimeError(
+                f"{type(self).__qualname__} has no channel layer (channel_layer_alias is None)"
+            )
+        return self.channel_layer, self.channel_name
+
+    async def _join_initial_groups(self) -> None:
+        layer = self.get_layer()
+        if layer is None:
+            return
+        self.channel_layer = layer
+        self.channel_name = await layer.new_channel()
+        for group in await self.get_groups():
+            await self.join_group(group)
+
+    async def join_group(self, group: str) -> None:
+        """Add this connection to ``group``."""
+        layer, name = self._require_layer()
+        await layer.group_add(group, name)
+        self._joined[group] = None
+
+    async def leave_group(self, group: str) -> None:
+        """Remove this connection from ``group``."""
+        layer, name = self._require_layer()
+        await layer.group_discard(group, name)
+        self._joined.pop(group, None)
+
+    @property
+    def joined_groups(self) -> tuple[str, ...]:
+        """Groups this connection is in."""
+        return tuple(self._joined)
+
+    async def broadcast_message(
+        self,
+        message: BaseMessage,
+        groups: Sequence[str] | str | None = None,
+        *,
+        exclude_current: bool = False,
+    ) -> None:
+        """Send ``message`` to the clients of every connection in ``groups``.
+
+        The message is encoded once; receivers forward the text as is. ``groups``
+        defaults to the groups this connection joined.
+        """
+        layer, name = self._require_layer()
+        targets = [groups] if isinstance(groups, str) else (groups or list(self._joined))
+        event: dict[str, Any] = {
+            "type": SEND_TEXT_EVENT,
+            "text": message.model_dump_json(by_alias=True),
+        }
+        if exclude_current:
+            event["exclude"] = name
+        for group in targets:
+            await layer.group_send(group, event)
+
+    @classmethod
+    def _layer_or_error(cls) -> ChannelLayer:
+        layer = cls.get_layer()
+        if layer is None:
+            raise RuntimeError(
+                f"{cls.__qualname__} has no channel layer (channel_layer_alias is None)"
+            )
+        return layer
+
+    @classmethod
+    async def broadcast_event(
+        cls, event: BaseEvent, groups: Sequence[str] | str | None = None
+    ) -> None:
+        """Send ``event`` to ``groups`` (default: the class's ``groups``) through the layer."""
+        layer = cls._layer_or_error()
+        targets = [groups] if isinstance(groups, str) else (groups or list(cls.groups))
+        data = event.model_dump(mode="json", by_alias=True)
+        for group in targets:
+            await layer.group_send(group, data)
+
+    @classmethod
+    async def send_event(cls, event: BaseEvent, channel_name: str) -> None:
+        """Send ``event`` to the one connection listening on ``channel_name``."""
+        await cls._layer_or_error().send(channel_name, event.model_dump(mode="json", by_alias=True))
+
+    @classmethod
+    def broadcast_event_sync(
+        cls, event: BaseEvent, groups: Sequence[str] | str | None = None
+    ) -> None:
+        """`broadcast_event` for sync code: views, Celery tasks, scripts."""
+        async_to_sync(cls.broadcast_event)(event, groups)
+
+    @classmethod
+    def send_event_sync(cls, event: BaseEvent, channel_name: str) -> None:
+        """`send_event` for sync code: views, Celery tasks, scripts."""
+        async_to_sync(cls.send_event)(event, channel_name)
+
+
+AsyncJsonWebsocketConsumer._ws_routes = build_routes(AsyncJsonWebsocketConsumer, "ws", {})
+AsyncJsonWebsocketConsumer._event_routes = build_routes(AsyncJsonWebsocketConsumer, "event", {})

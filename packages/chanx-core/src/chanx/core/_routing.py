@@ -1,0 +1,176 @@
+"""Route tables, built once per consumer class.
+
+Handlers are found through the MRO, their message types resolved from annotations, and one
+compiled decoder made per direction.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Field, TypeAdapter
+
+from chanx.core._decorators import MARK_ATTRIBUTE, HandlerKind, HandlerMark
+from chanx.core._messages import BaseEvent, BaseMessage, literal_values
+
+__all__ = ["Handler", "RouteTable", "build_routes", "flatten_union"]
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    """One decorated method with its resolved message types."""
+
+    name: str
+    kind: HandlerKind
+    func: Callable[..., Any]
+    input_types: tuple[type[BaseMessage] | type[BaseEvent], ...]
+    output_type: Any
+    keys: tuple[str, ...]
+    mark: HandlerMark
+    owner: type
+
+    @property
+    def qualname(self) -> str:
+        """``Class.method`` of the class that defines the handler."""
+        return f"{self.owner.__qualname__}.{self.name}"
+
+    @property
+    def description(self) -> str | None:
+        """The decorator's description, else the method's docstring."""
+        return self.mark.description or inspect.getdoc(self.func)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTable:
+    """Handlers of one kind, indexed by discriminator value, with their compiled decoder."""
+
+    kind: HandlerKind
+    handlers: tuple[Handler, ...]
+    by_key: Mapping[str, Handler]
+    decoder: TypeAdapter[Any]
+
+    @property
+    def models(self) -> tuple[type[Any], ...]:
+        """Every inbound model, in handler order, without repeats."""
+        return tuple(dict.fromkeys(t for h in self.handlers for t in h.input_types))
+
+
+def flatten_union(annotation: Any) -> tuple[Any, ...]:
+    """Split ``A | B`` / ``Union[A, B]`` into its members; anything else is one member."""
+    origin = typing.get_origin(annotation)
+    if origin is Union or origin is types.UnionType:
+        return tuple(m for arg in typing.get_args(annotation) for m in flatten_union(arg))
+    return (annotation,)
+
+
+def _resolve_hints(
+    func: Callable[..., Any], owner: type, localns: Mapping[str, Any]
+) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(
+            func, globalns=getattr(func, "__globals__", None), localns=dict(localns)
+        )
+    except NameError as exc:
+        raise TypeError(
+            f"cannot resolve the annotations of {owner.__qualname__}.{func.__name__}: {exc}. "
+            "Define the message classes at module level (or before the consumer class)."
+        ) from None
+
+
+def _make_handler(
+    name: str, func: Callable[..., Any], mark: HandlerMark, owner: type, localns: Mapping[str, Any]
+) -> Handler:
+    qualname = f"{owner.__qualname__}.{name}"
+    if not inspect.iscoroutinefunction(func):
+        raise TypeError(f"{qualname} must be an async function (async def), but got {func!r}")
+    params = [p for p in inspect.signature(func).parameters.values()][1:]
+    if not params:
+        raise TypeError(f"{qualname} must take the message as its first parameter after self")
+    hints = _resolve_hints(func, owner, localns)
+    annotation = hints.get(params[0].name)
+    base: type[BaseMessage] | type[BaseEvent] = BaseMessage if mark.kind == "ws" else BaseEvent
+    field = "action" if mark.kind == "ws" else "type"
+    members = flatten_union(annotation) if annotation is not None else ()
+    keys: list[str] = []
+    for member in members:
+        values = (
+            literal_values(member, field)
+            if isinstance(member, type) and issubclass(member, base)
+            else None
+        )
+        if values is None:
+            raise TypeError(
+                f"{qualname}: the first parameter must be annotated with a {base.__name__} "
+                f"subclass (or a union of them) whose {field!r} is a Literal, "
+                f"but got {annotation!r}"
+            )
+        keys.extend(values)
+    output = mark.output_type if mark.output_type is not None else hints.get("return")
+    if output is type(None):
+        output = None
+    return Handler(name, mark.kind, func, members, output, tuple(keys), mark, owner)
+
+
+def _placeholder(kind: HandlerKind, index: int) -> type[Any]:
+    # Decoding is always a discriminated union, so a frame must carry its action even when
+    # a lone model gives ``action`` a default: placeholders fill the union to two members.
+    tag = f"\x00chanx-unused-{index}"
+    if kind == "ws":
+        return type(
+            f"_Unused{index}",
+            (BaseMessage,),
+            {"__annotations__": {"action": Literal[tag]}, "action": tag},
+        )
+    return type(
+        f"_UnusedEvent{index}",
+        (BaseEvent,),
+        {"__annotations__": {"type": Literal[tag]}, "type": tag},
+    )
+
+
+def _decoder(kind: HandlerKind, models: tuple[type[Any], ...]) -> TypeAdapter[Any]:
+    members = models + tuple(_placeholder(kind, i) for i in range(2 - len(models)))
+    field = "action" if kind == "ws" else "type"
+    union: Any = Annotated[Union[members], Field(discriminator=field)]  # noqa: UP007
+    return TypeAdapter(union)
+
+
+def build_routes(cls: type, kind: HandlerKind, localns: Mapping[str, Any]) -> RouteTable:
+    """Collect ``cls``'s handlers of ``kind`` (mixins included) and compile their decoder.
+
+    A method counts if the attribute visible on ``cls`` carries the decorator's mark, so a
+    subclass overriding a handler by name replaces it. Two handlers for one key raise
+    `TypeError` naming both.
+    """
+    names = dict.fromkeys(
+        name
+        for klass in reversed(cls.__mro__)
+        for name, value in vars(klass).items()
+        if getattr(value, MARK_ATTRIBUTE, None) is not None
+    )
+    handlers: list[Handler] = []
+    by_key: dict[str, Handler] = {}
+    for name in names:
+        func = inspect.getattr_static(cls, name)
+        mark = getattr(func, MARK_ATTRIBUTE, None)
+        if not isinstance(mark, HandlerMark) or mark.kind != kind:
+            continue
+        owner = next(k for k in cls.__mro__ if vars(k).get(name) is func)
+        handler = _make_handler(name, func, mark, owner, localns)
+        for key in handler.keys:
+            if key in by_key:
+                other = by_key[key]
+                what = "action" if kind == "ws" else "event type"
+                raise TypeError(
+                    f"{other.qualname} and {handler.qualname} both handle {what} {key!r}; "
+                    "each must have exactly one handler"
+                )
+            by_key[key] = handler
+        handlers.append(handler)
+    models = tuple(dict.fromkeys(t for h in handlers for t in h.input_types))
+    return RouteTable(kind, tuple(handlers), by_key, _decoder(kind, models))
