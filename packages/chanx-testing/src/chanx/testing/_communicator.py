@@ -20,11 +20,8 @@ from chanx.core.types import ASGIApp, Message
 ModelT = TypeVar("ModelT", bound=BaseModel)
 T = TypeVar("T")
 # Mapping keys are invariant, hence one Mapping per key type.
-HeadersInput = (
-    Mapping[str, str | bytes]
-    | Mapping[bytes, str | bytes]
-    | Iterable[tuple[str | bytes, str | bytes]]
-)
+_Pairs = Iterable[tuple[str | bytes, str | bytes]]
+HeadersInput = Mapping[str, str | bytes] | Mapping[bytes, str | bytes] | _Pairs
 
 
 class CommunicatorTimeoutError(TimeoutError):
@@ -185,9 +182,8 @@ class WebsocketCommunicator:
             event["type"] == "websocket.http.response.body" and not event.get("more_body")
         ):
             # A server ends the socket once the app closes: the app then hears a disconnect.
-            self._to_app.put_nowait(
-                {"type": "websocket.disconnect", "code": event.get("code", 1000)}
-            )
+            code = event.get("code") or 1000
+            self._to_app.put_nowait({"type": "websocket.disconnect", "code": code})
 
     def _app_finished(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled():
@@ -291,12 +287,12 @@ class WebsocketCommunicator:
 
     async def _receive_frame(self, what: str, key: str, timeout: float | None) -> Any:
         event = await self._next(what, timeout)
-        if event["type"] != "websocket.send" or event.get(key) is None:
-            kind = "text" if key == "text" else "binary"
-            raise UnexpectedEventError(
-                f"expected a {kind} frame ({what}), but got {_describe(event)}", event
-            )
-        return event[key]
+        if event["type"] == "websocket.send" and event.get(key) is not None:
+            return event[key]
+        kind = "text" if key == "text" else "binary"
+        raise UnexpectedEventError(
+            f"expected a {kind} frame ({what}), but got {_describe(event)}", event
+        )
 
     async def receive_text(self, timeout: float | None = None) -> str:
         """Return the next frame, which must be text."""
@@ -336,11 +332,10 @@ class WebsocketCommunicator:
         if model is None:
             return await self.receive_json(timeout)
         text = await self._receive_frame("receive_message", "text", timeout)
-        validate = (
-            model.validate_json if isinstance(model, TypeAdapter) else model.model_validate_json
-        )
         try:
-            return validate(text)
+            if isinstance(model, TypeAdapter):
+                return model.validate_json(text)
+            return model.model_validate_json(text)
         except ValidationError as exc:
             name = getattr(model, "__name__", repr(model))
             raise UnexpectedEventError(f"expected a {name}, but got {text!r}:\n{exc}") from exc
@@ -396,9 +391,7 @@ class WebsocketCommunicator:
             await asyncio.wait({self._task}, timeout=limit)
         if not self._task.done():
             self._task.cancel()
-            await asyncio.wait({self._task})
-            raise CommunicatorTimeoutError(
-                f"the app did not finish within {limit} s after websocket.disconnect "
-                "(waiting for disconnect); it was cancelled"
-            )
+            await asyncio.wait({self._task}, timeout=limit)
+            message = f"the app did not finish within {limit} s after websocket.disconnect"
+            raise CommunicatorTimeoutError(f"{message} (waiting for disconnect); it was cancelled")
         self._raise_app_error()
