@@ -17,13 +17,14 @@ import anyio
 from asgiref.sync import async_to_sync
 from pydantic import ValidationError
 
+from chanx.core._adapters import resolve_channel_layer
 from chanx.core._app import ConsumerApp
 from chanx.core._auth import AuthResult, BaseAuthenticator
 from chanx.core._errors import ErrorCode, describe_decode_error, encode_error, extract_ref
 from chanx.core._messages import BaseEvent, BaseMessage, CompleteMessage
 from chanx.core._routing import RouteTable, build_routes
 from chanx.core._scope import path_params
-from chanx.core.layers import ChannelLayer, get_channel_layer
+from chanx.core.layers import ChannelLayer
 from chanx.core.types import Receive, Scope, Send
 
 __all__ = ["SEND_TEXT_EVENT", "AsyncJsonWebsocketConsumer"]
@@ -122,10 +123,14 @@ class AsyncJsonWebsocketConsumer:
         return ConsumerApp(cls, initkwargs)
 
     @classmethod
-    def get_layer(cls) -> ChannelLayer | None:
-        """The channel layer named by ``channel_layer_alias`` (None when it is None)."""
+    def get_layer(cls, scope: Scope | None = None) -> ChannelLayer | None:
+        """The channel layer named by ``channel_layer_alias`` (None when that is None).
+
+        With a connection ``scope``, the framework that routed it resolves the alias (Django
+        through ``CHANNEL_LAYERS``); see `chanx.core.layers` for the full order.
+        """
         alias = cls.channel_layer_alias
-        return None if alias is None else get_channel_layer(alias)
+        return None if alias is None else resolve_channel_layer(alias, scope)
 
     # -- hooks -------------------------------------------------------------------------
 
@@ -389,7 +394,7 @@ class AsyncJsonWebsocketConsumer:
         return self.channel_layer, self.channel_name
 
     async def _join_initial_groups(self) -> None:
-        layer = self.get_layer()
+        layer = self.get_layer(self.scope)
         if layer is None:
             return
         self.channel_layer = layer

@@ -112,6 +112,11 @@ def register_channel_layer(alias: str, layer: ChannelLayer | str, **options: Any
     return layer
 
 
+def lookup_channel_layer(alias: str) -> ChannelLayer | None:
+    """The layer registered under ``alias``, without creating the default one."""
+    return _layers.get(alias)
+
+
 def unregister_channel_layer(alias: str) -> ChannelLayer | None:
     """Forget the layer registered under ``alias`` and return it (it is not closed)."""
     with _lock:
