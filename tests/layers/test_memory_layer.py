@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import anyio
+import pytest
+
+from chanx.core.layers import ChannelFull, ChannelLayer, InMemoryChannelLayer, _memory
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(_memory, "monotonic", fake)
+    return fake
+
+
+def test_satisfies_the_protocol() -> None:
+    layer = InMemoryChannelLayer()
+    assert isinstance(layer, ChannelLayer)
+    assert layer.extensions == ["groups", "flush"]
+
+
+def test_from_url_defaults() -> None:
+    layer = InMemoryChannelLayer.from_url("memory://")
+    assert (layer.expiry, layer.group_expiry, layer.capacity) == (60, 86400, 100)
+
+
+def test_from_url_parses_numbers() -> None:
+    layer = InMemoryChannelLayer.from_url("memory://?capacity=50&expiry=30&group_expiry=2.5")
+    assert layer.capacity == 50
+    assert isinstance(layer.capacity, int)
+    assert layer.expiry == 30.0
+    assert layer.group_expiry == 2.5
+
+
+def test_from_url_keyword_options_override_the_query() -> None:
+    layer = InMemoryChannelLayer.from_url(
+        "memory://?capacity=50", capacity=7, channel_capacity={"a.*": 3}
+    )
+    assert layer.capacity == 7
+    assert layer.channel_capacity == {"a.*": 3}
+
+
+def test_from_url_rejects_unknown_options() -> None:
+    with pytest.raises(ValueError, match="'hosts'"):
+        InMemoryChannelLayer.from_url("memory://?hosts=1")
+
+
+def test_from_url_rejects_bad_numbers() -> None:
+    with pytest.raises(ValueError, match=r"'capacity'.*'lots'"):
+        InMemoryChannelLayer.from_url("memory://?capacity=lots")
+
+
+def test_from_url_rejects_other_schemes() -> None:
+    with pytest.raises(ValueError, match="redis://x"):
+        InMemoryChannelLayer.from_url("redis://x")
+
+
+@pytest.mark.parametrize("options", [{"capacity": 0}, {"expiry": 0}, {"group_expiry": -1}], ids=str)
+def test_rejects_nonsense_options(options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="but got"):
+        InMemoryChannelLayer(**options)
+
+
+async def test_errors_name_what_was_received() -> None:
+    layer = InMemoryChannelLayer()
+    with pytest.raises(TypeError, match="'bad name'"):
+        await layer.send("bad name", {"type": "x"})
+    with pytest.raises(TypeError, match="'not a dict'"):
+        await layer.send("ok", "not a dict")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'kind': 1"):
+        await layer.send("ok", {"kind": 1})
+    with pytest.raises(ValueError, match="'type' key"):
+        await layer.group_send("group", {"kind": 1})
+    with pytest.raises(TypeError):
+        await layer.new_channel(prefix="bad!prefix")
+
+
+async def test_group_send_shares_one_message_dict() -> None:
+    layer = InMemoryChannelLayer()
+    first, second = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("room", first)
+    await layer.group_add("room", second)
+    message = {"type": "chat", "text": "hi"}
+    await layer.group_send("room", message)
+    with anyio.fail_after(1):
+        assert await layer.receive(first) is message
+        assert await layer.receive(second) is message
+
+
+async def test_group_send_counts_and_logs_drops(caplog: pytest.LogCaptureFixture) -> None:
+    layer = InMemoryChannelLayer(capacity=1)
+    full, free = "full", "free"
+    await layer.group_add("room", full)
+    await layer.group_add("room", free)
+    await layer.send(full, {"type": "first"})
+    with caplog.at_level(logging.DEBUG, logger="chanx.layers.memory"):
+        await layer.group_send("room", {"type": "broadcast"})
+    assert layer.dropped_on_full == 1
+    assert "'full'" in caplog.text
+    with anyio.fail_after(1):
+        assert await layer.receive(free) == {"type": "broadcast"}
+        assert await layer.receive(full) == {"type": "first"}
+
+
+async def test_channel_capacity_patterns() -> None:
+    layer = InMemoryChannelLayer(capacity=5, channel_capacity={"small.*": 1, "*": 2})
+    await layer.send("small.one", {"type": "x"})
+    with pytest.raises(ChannelFull):
+        await layer.send("small.one", {"type": "x"})
+    for _ in range(2):
+        await layer.send("other", {"type": "x"})
+    with pytest.raises(ChannelFull):
+        await layer.send("other", {"type": "x"})
+
+
+class NoScanDict(dict[str, Any]):
+    """A dict that records keyed lookups and fails on any iteration."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.looked_up: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.looked_up.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self.looked_up.add(key)
+        return super().__getitem__(key)
+
+    def _scan(self, *args: Any) -> Any:
+        raise AssertionError("scanned every channel")
+
+    __iter__ = keys = values = items = _scan
+
+
+async def test_group_send_touches_only_members() -> None:
+    layer = InMemoryChannelLayer()
+    for index in range(2000):
+        await layer.send(f"bystander.{index}", {"type": "x"})
+    members = {"member.a", "member.b"}
+    for channel in members:
+        await layer.group_add("room", channel)
+    spy = NoScanDict(layer._channels)
+    layer._channels = spy
+    await layer.group_send("room", {"type": "broadcast"})
+    assert spy.looked_up == members
+
+
+async def test_expired_messages_are_dropped_on_receive(clock: FakeClock) -> None:
+    layer = InMemoryChannelLayer(expiry=10)
+    await layer.send("chan", {"type": "old"})
+    clock.now += 11
+    await layer.send("chan", {"type": "new"})
+    with anyio.fail_after(1):
+        assert await layer.receive("chan") == {"type": "new"}
+    assert layer.dropped_expired == 1
+
+
+async def test_expired_messages_free_capacity(clock: FakeClock) -> None:
+    layer = InMemoryChannelLayer(expiry=10, capacity=1)
+    await layer.send("chan", {"type": "old"})
+    clock.now += 11
+    await layer.send("chan", {"type": "new"})
+    await layer.group_add("room", "chan")
+    await layer.receive("chan")
+    await layer.send("chan", {"type": "newer"})
+    clock.now += 11
+    await layer.group_send("room", {"type": "broadcast"})
+    assert layer.dropped_on_full == 0
+    assert await layer.receive("chan") == {"type": "broadcast"}
+
+
+async def test_group_membership_expires_lazily(clock: FakeClock) -> None:
+    layer = InMemoryChannelLayer(group_expiry=100)
+    await layer.group_add("room", "old")
+    clock.now += 60
+    await layer.group_add("room", "young")
+    clock.now += 60
+    await layer.group_send("room", {"type": "broadcast"})
+    assert layer._groups == {"room": {"young": clock.now - 60}}
+    assert await layer.receive("young") == {"type": "broadcast"}
+    assert "old" not in layer._channels
+    clock.now += 101
+    await layer.group_send("room", {"type": "broadcast"})
+    assert layer._groups == {}
+
+
+async def test_group_add_refreshes_membership(clock: FakeClock) -> None:
+    layer = InMemoryChannelLayer(group_expiry=100)
+    await layer.group_add("room", "chan")
+    clock.now += 60
+    await layer.group_add("room", "chan")
+    clock.now += 60
+    await layer.group_send("room", {"type": "broadcast"})
+    assert await layer.receive("chan") == {"type": "broadcast"}
+
+
+async def test_consumed_and_abandoned_channels_are_removed() -> None:
+    layer = InMemoryChannelLayer()
+    await layer.send("chan", {"type": "x"})
+    await layer.receive("chan")
+    with anyio.move_on_after(0.01):
+        await layer.receive("waited")
+    assert layer._channels == {}
+    assert layer._pending == {}
+
+
+async def test_unread_channels_are_swept_after_expiry(clock: FakeClock) -> None:
+    layer = InMemoryChannelLayer(expiry=10)
+    await layer.group_add("room", "gone")
+    await layer.group_send("room", {"type": "x"})
+    await layer.send("also.gone", {"type": "x"})
+    clock.now += 5
+    await layer.send("fresh", {"type": "x"})
+    assert set(layer._channels) == {"gone", "also.gone", "fresh"}
+    clock.now += 6
+    await layer.send("newest", {"type": "x"})
+    assert set(layer._channels) == {"fresh", "newest"}
+    assert list(layer._pending) == ["fresh", "newest"]
+    assert layer.dropped_expired == 2
+
+
+async def test_flush_keeps_waiting_receivers_working() -> None:
+    layer = InMemoryChannelLayer()
+    await layer.send("other", {"type": "x"})
+    received: list[dict[str, Any]] = []
+
+    async def receive_one() -> None:
+        received.append(await layer.receive("chan"))
+
+    with anyio.fail_after(1):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(receive_one)
+            await anyio.wait_all_tasks_blocked()
+            await layer.flush()
+            assert list(layer._channels) == ["chan"]
+            await layer.send("chan", {"type": "after"})
+    assert received == [{"type": "after"}]
+
+
+async def test_cancelled_waiter_passes_its_wake_up_on() -> None:
+    layer = InMemoryChannelLayer()
+    first = asyncio.create_task(layer.receive("chan"))
+    second = asyncio.create_task(layer.receive("chan"))
+    await anyio.wait_all_tasks_blocked()
+    await layer.send("chan", {"type": "x"})  # wakes the first waiter...
+    first.cancel()  # ...which is cancelled before it runs
+    with anyio.fail_after(1):
+        assert await second == {"type": "x"}
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert layer._channels == {}
+
+
+async def test_close_does_nothing() -> None:
+    layer = InMemoryChannelLayer()
+    await layer.send("chan", {"type": "x"})
+    await layer.close()
+    assert await layer.receive("chan") == {"type": "x"}
+    assert "capacity=100" in repr(layer)
