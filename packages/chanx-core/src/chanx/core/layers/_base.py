@@ -74,8 +74,7 @@ def require_valid_group_name(name: object) -> str:
     if isinstance(name, str) and _GROUP_NAME.match(name):
         return name
     raise TypeError(
-        "Group name must be a string of 1 to 99 characters from [a-zA-Z0-9_.-], "
-        f"but got {name!r}"
+        f"Group name must be a string of 1 to 99 characters from [a-zA-Z0-9_.-], but got {name!r}"
     )
 
 
