@@ -184,3 +184,10 @@ def test_disabling_named_plugins(
 def test_installed_memory_entry_point_is_found() -> None:
     assert "memory" in _registry._discover()
     assert isinstance(register_channel_layer("default", "memory://"), InMemoryChannelLayer)
+
+
+def test_lookup_never_creates_the_default() -> None:
+    assert _registry.lookup_channel_layer("default") is None
+    layer = register_channel_layer("chat", "memory://")
+    assert _registry.lookup_channel_layer("chat") is layer
+    assert _registry.lookup_channel_layer("default") is None

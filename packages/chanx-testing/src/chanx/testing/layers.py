@@ -112,10 +112,11 @@ class ChannelLayerConformance:
         async def receive_one() -> None:
             received.append(await self.receive(layer, channel))
 
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(receive_one)
-            await anyio.wait_all_tasks_blocked()  # the receiver is waiting
-            await layer.send(channel, {"type": "test.message"})
+        with anyio.fail_after(self.timeout):
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(receive_one)
+                await anyio.wait_all_tasks_blocked()  # the receiver is waiting
+                await layer.send(channel, {"type": "test.message"})
         assert received == [{"type": "test.message"}]
 
     async def test_two_receivers_get_each_message_once(self, layer: ChannelLayer) -> None:

@@ -60,8 +60,8 @@ class InMemoryChannelLayer:
     """A channel layer living in this process's memory, for development and tests.
 
     Each channel is a bounded queue; groups map to their members, so ``group_send`` costs
-    O(members). Senders may run in other threads and on other event loops than receivers
-    (``async_to_sync(layer.group_send)(...)`` from sync code works).
+    O(members). It runs on asyncio; senders may run in other threads and on other event
+    loops than receivers (``async_to_sync(layer.group_send)(...)`` from sync code works).
 
     Messages are not copied: every receiver of a ``group_send`` gets the same dict, so
     received messages must be treated as read-only.
@@ -227,6 +227,7 @@ class InMemoryChannelLayer:
             item = (expires_at, message)
             channels = self._channels
             stale: list[str] | None = None
+            full: list[str] | None = None
             for channel, joined_at in members.items():
                 if joined_at < joined_before:
                     stale = stale or []
@@ -237,8 +238,8 @@ class InMemoryChannelLayer:
                 if len(queue) >= state.capacity:
                     self._drop_expired(channel, state, now)
                     if len(queue) >= state.capacity:
-                        self.dropped_on_full += 1
-                        logger.debug("Dropped a message for %r (group %r): full", channel, group)
+                        full = full or []
+                        full.append(channel)
                         continue
                 if not queue:
                     self._pending[channel] = expires_at
@@ -250,8 +251,13 @@ class InMemoryChannelLayer:
                     del members[channel]
                 if not members:
                     del self._groups[group]
+            if full:
+                self.dropped_on_full += len(full)
             if now >= self._next_sweep:
                 self._sweep(now)
+        if full:
+            # Logged outside the lock: a slow or re-entrant log handler must not stall senders.
+            logger.debug("group_send to %r dropped the message for full channels %s", group, full)
 
     async def flush(self) -> None:
         """Drop every message and group; receivers already waiting keep waiting."""
