@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 
 import pytest
+
+from chanx.core.layers import (
+    InMemoryChannelLayer,
+    register_channel_layer,
+    unregister_channel_layer,
+)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -40,3 +47,15 @@ def redis_url() -> str:
     host, _, port = host_port.rpartition(":")
     require_service("Redis", host or "127.0.0.1", int(port or 6379))
     return url
+
+
+@pytest.fixture
+def memory_layer() -> Iterator[InMemoryChannelLayer]:
+    """A fresh in-memory layer registered as "default" for the duration of one test."""
+    layer = InMemoryChannelLayer()
+    previous = unregister_channel_layer("default")
+    register_channel_layer("default", layer)
+    yield layer
+    unregister_channel_layer("default")
+    if previous is not None:
+        register_channel_layer("default", previous)

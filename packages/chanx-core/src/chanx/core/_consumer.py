@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from asgiref.sync import async_to_sync
 from pydantic import ValidationError
 
@@ -25,7 +26,7 @@ from chanx.core._messages import BaseEvent, BaseMessage, CompleteMessage
 from chanx.core._routing import RouteTable, build_routes
 from chanx.core._scope import path_params
 from chanx.core.layers import ChannelLayer
-from chanx.core.types import Receive, Scope, Send
+from chanx.core.types import Message, Receive, Scope, Send
 
 __all__ = ["SEND_TEXT_EVENT", "AsyncJsonWebsocketConsumer"]
 
@@ -60,6 +61,8 @@ class AsyncJsonWebsocketConsumer:
         subprotocols: Subprotocols this endpoint speaks; the first one the client offers wins.
         send_completion: Send ``{"action": "complete"}`` after every handled frame.
         max_concurrent_frames: Frames handled at once; 1 keeps strict order.
+        max_pending_frames: Frames read ahead while a handler runs; when full, reading
+            pauses, so the server's flow control slows the client down.
         reject_in_handshake: Deny failed authentication with HTTP 401/403 during the
             handshake instead of accepting and closing with 4401/4403 (browsers cannot
             read the reason of a handshake denial).
@@ -73,6 +76,7 @@ class AsyncJsonWebsocketConsumer:
     subprotocols: ClassVar[Sequence[str]] = ()
     send_completion: ClassVar[bool] = False
     max_concurrent_frames: ClassVar[int] = 1
+    max_pending_frames: ClassVar[int] = 64
     reject_in_handshake: ClassVar[bool] = False
     send_auth_error: ClassVar[bool] = True
     emits: ClassVar[Sequence[type[BaseMessage]]] = ()
@@ -184,40 +188,44 @@ class AsyncJsonWebsocketConsumer:
                 await self._cleanup(code)
 
     async def _serve(self) -> int:
-        code = 1000
-        async with anyio.create_task_group() as tg:
-            self._cancel_scope = tg.cancel_scope
-            if self.channel_layer is not None and self.channel_name is not None:
-                tg.start_soon(self._read_layer, self.channel_layer, self.channel_name)
-            code = await self._read_socket(tg)
-            tg.cancel_scope.cancel()
+        # The socket reader only reads, so a disconnect is seen (and cancels in-flight
+        # work) even while a handler is busy; one worker handles frames in order.
+        frames_in, frames_out = anyio.create_memory_object_stream[Message](self.max_pending_frames)
+        with frames_in, frames_out:
+            async with anyio.create_task_group() as tg:
+                self._cancel_scope = tg.cancel_scope
+                if self.channel_layer is not None and self.channel_name is not None:
+                    tg.start_soon(self._read_layer, self.channel_layer, self.channel_name)
+                tg.start_soon(self._handle_frames, frames_out)
+                code = await self._read_socket(frames_in)
+                tg.cancel_scope.cancel()
         return code
 
-    async def _read_socket(self, tg: anyio.abc.TaskGroup) -> int:
+    async def _read_socket(self, frames: MemoryObjectSendStream[Message]) -> int:
         receive = self._receive
-        limiter = (
-            anyio.CapacityLimiter(self.max_concurrent_frames)
-            if self.max_concurrent_frames > 1
-            else None
-        )
         while True:
             message = await receive()
             kind = message["type"]
             if kind == "websocket.receive":
-                text = message.get("text")
-                if limiter is None:
-                    await self._on_frame(
-                        text if text is not None else message.get("bytes"), text is None
-                    )
-                else:
-                    await limiter.acquire()
-                    tg.start_soon(self._limited_frame, limiter, message)
+                await frames.send(message)
             elif kind == "websocket.disconnect":
                 return int(message.get("code", 1000))
 
-    async def _limited_frame(
-        self, limiter: anyio.CapacityLimiter, message: Mapping[str, Any]
-    ) -> None:
+    async def _handle_frames(self, frames: MemoryObjectReceiveStream[Message]) -> None:
+        if self.max_concurrent_frames <= 1:
+            async for message in frames:
+                text = message.get("text")
+                await self._on_frame(
+                    text if text is not None else message.get("bytes"), text is None
+                )
+            return
+        limiter = anyio.Semaphore(self.max_concurrent_frames)
+        async with anyio.create_task_group() as tg:
+            async for message in frames:
+                await limiter.acquire()
+                tg.start_soon(self._limited_frame, limiter, message)
+
+    async def _limited_frame(self, limiter: anyio.Semaphore, message: Message) -> None:
         try:
             text = message.get("text")
             await self._on_frame(text if text is not None else message.get("bytes"), text is None)
