@@ -46,6 +46,11 @@ def _defining_namespace() -> dict[str, Any]:
     return dict(frame.f_locals) if frame is not None else {}
 
 
+def encode_message(message: BaseMessage) -> str:
+    """JSON text of ``message`` with its aliases (the serializer itself, minus the wrapper)."""
+    return message.__pydantic_serializer__.to_json(message, by_alias=True).decode()
+
+
 def _clip_reason(reason: str | None) -> str:
     data = (reason or "").encode()[:_MAX_REASON_BYTES]
     return data.decode(errors="ignore")
@@ -83,6 +88,8 @@ class AsyncJsonWebsocketConsumer:
 
     _ws_routes: ClassVar[RouteTable]
     _event_routes: ClassVar[RouteTable]
+    _validate_frame: ClassVar[staticmethod[[str | bytes], Any]]
+    _validate_event: ClassVar[staticmethod[[Any], Any]]
 
     scope: Scope
     user: Any
@@ -96,6 +103,8 @@ class AsyncJsonWebsocketConsumer:
         namespace = _defining_namespace()
         cls._ws_routes = build_routes(cls, "ws", namespace)
         cls._event_routes = build_routes(cls, "event", namespace)
+        cls._validate_frame = staticmethod(cls._ws_routes.validate_json)
+        cls._validate_event = staticmethod(cls._event_routes.validate_python)
 
     def __init__(self, **initkwargs: Any) -> None:
         for key, value in initkwargs.items():
@@ -300,7 +309,7 @@ class AsyncJsonWebsocketConsumer:
             return await self._complete(None)
         routes = self._ws_routes
         try:
-            message = routes.decoder.validate_json(data)
+            message = self._validate_frame(data)
         except ValidationError as exc:
             code, detail, errors = describe_decode_error(exc, routes.by_key)
             ref = extract_ref(data) if code != ErrorCode.INVALID_JSON else None
@@ -324,13 +333,17 @@ class AsyncJsonWebsocketConsumer:
             await self._send_text(CompleteMessage(ref=ref).model_dump_json())
 
     async def _send_result(self, result: Any, ref: str | int | None = None) -> None:
-        items = result if isinstance(result, (list, tuple)) else (result,)
+        items = (result,) if isinstance(result, BaseMessage) else result
+        if not isinstance(items, (list, tuple)):
+            raise TypeError(
+                f"expected a BaseMessage (or a list of them) to send, but got {result!r}"
+            )
         for item in items:
             if not isinstance(item, BaseMessage):
                 raise TypeError(f"expected a BaseMessage to send, but got {item!r}")
             if ref is not None and item.ref is None:
                 item = item.model_copy(update={"ref": ref})
-            await self._send_text(item.model_dump_json(by_alias=True))
+            await self._send_text(encode_message(item))
 
     # -- channel-layer events ----------------------------------------------------------
 
@@ -351,7 +364,7 @@ class AsyncJsonWebsocketConsumer:
             logger.warning("%s dropped an event of unknown type %r", type(self).__qualname__, kind)
             return
         try:
-            model = routes.decoder.validate_python(event)
+            model = self._validate_event(event)
         except ValidationError as exc:
             logger.warning("%s dropped an invalid %r event: %s", type(self).__qualname__, kind, exc)
             return
@@ -369,7 +382,7 @@ class AsyncJsonWebsocketConsumer:
 
     async def send_message(self, message: BaseMessage) -> None:
         """Send one message to this connection's client."""
-        await self._send_text(message.model_dump_json(by_alias=True))
+        await self._send_text(encode_message(message))
 
     async def send_json(self, data: Any) -> None:
         """Send any JSON-serialisable value to this connection's client."""
@@ -443,7 +456,7 @@ class AsyncJsonWebsocketConsumer:
         targets = [groups] if isinstance(groups, str) else (groups or list(self._joined))
         event: dict[str, Any] = {
             "type": SEND_TEXT_EVENT,
-            "text": message.model_dump_json(by_alias=True),
+            "text": encode_message(message),
         }
         if exclude_current:
             event["exclude"] = name

@@ -55,6 +55,16 @@ class RouteTable:
     decoder: TypeAdapter[Any]
 
     @property
+    def validate_json(self) -> Callable[[str | bytes], Any]:
+        """The compiled validator's own ``validate_json`` (skips the adapter's wrapper)."""
+        return self.decoder.validator.validate_json  # type: ignore[union-attr]
+
+    @property
+    def validate_python(self) -> Callable[[Any], Any]:
+        """The compiled validator's own ``validate_python``."""
+        return self.decoder.validator.validate_python  # type: ignore[union-attr]
+
+    @property
     def models(self) -> tuple[type[Any], ...]:
         """Every inbound model, in handler order, without repeats."""
         return tuple(dict.fromkeys(t for h in self.handlers for t in h.input_types))
