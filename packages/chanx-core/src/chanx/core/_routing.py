@@ -57,12 +57,12 @@ class RouteTable:
     @property
     def validate_json(self) -> Callable[[str | bytes], Any]:
         """The compiled validator's own ``validate_json`` (skips the adapter's wrapper)."""
-        return self.decoder.validator.validate_json  # type: ignore[union-attr]
+        return self.decoder.validator.validate_json
 
     @property
     def validate_python(self) -> Callable[[Any], Any]:
         """The compiled validator's own ``validate_python``."""
-        return self.decoder.validator.validate_python  # type: ignore[union-attr]
+        return self.decoder.validator.validate_python
 
     @property
     def models(self) -> tuple[type[Any], ...]:
