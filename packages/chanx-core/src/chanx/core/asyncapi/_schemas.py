@@ -1,0 +1,111 @@
+"""Pydantic JSON schemas turned into AsyncAPI Schema objects (the JSON Schema draft-07 dialect).
+
+All models of one document are generated together, so pydantic names them once and
+collision-free (two ``Payload`` classes from different modules get module-qualified names);
+their ``$defs`` become ``#/components/schemas``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+__all__ = ["SCHEMA_PREFIX", "SchemaSet", "build_schemas", "to_draft7"]
+
+SCHEMA_PREFIX = "#/components/schemas/"
+_UNSAFE_KEY = re.compile(r"[^A-Za-z0-9_.\-]")
+
+Direction = Literal["validation", "serialization"]
+
+
+class SchemaSet:
+    """Component schemas of a document and the component name of each top-level model."""
+
+    def __init__(self, schemas: dict[str, Any], names: dict[type[BaseModel], str]) -> None:
+        self.schemas = schemas
+        self.names = names
+
+    def ref(self, model: type[BaseModel]) -> dict[str, str]:
+        """A ``$ref`` to ``model``'s schema."""
+        return {"$ref": SCHEMA_PREFIX + self.names[model]}
+
+
+def build_schemas(models: Iterable[tuple[type[BaseModel], Direction]]) -> SchemaSet:
+    """Generate every model's schema at once, with aliases, hoisted and rewritten to draft-07.
+
+    A model appears once: give it ``"validation"`` when clients send it (what the server
+    accepts) and ``"serialization"`` when the server sends it (what clients receive).
+    """
+    wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = list(dict(models).items())
+    if not wanted:
+        return SchemaSet({}, {})
+    top, defs = models_json_schema(wanted, by_alias=True, ref_template=SCHEMA_PREFIX + "{model}")
+    raw: dict[str, Any] = dict(defs.get("$defs", {}))
+    renames = _safe_names(raw)
+    schemas = {renames[name]: to_draft7(schema, renames) for name, schema in sorted(raw.items())}
+    names: dict[type[BaseModel], str] = {}
+    for model, mode in wanted:
+        # Top-level models always come back as a $ref into $defs.
+        target = str(top[(model, mode)]["$ref"]).removeprefix(SCHEMA_PREFIX)
+        names[model] = renames[target]
+    return SchemaSet(schemas, names)
+
+
+def _unique(name: str, taken: Mapping[str, Any]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}_{n}", n + 1
+    return candidate
+
+
+def _safe_names(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Component keys must match ``^[A-Za-z0-9._-]+$``; pydantic's generic names may not."""
+    renames: dict[str, str] = {}
+    taken: dict[str, None] = {}
+    for name in sorted(raw):
+        safe = _unique(_UNSAFE_KEY.sub("_", name) or "Schema", taken)
+        renames[name] = safe
+        taken[safe] = None
+    return renames
+
+
+def to_draft7(schema: Any, renames: Mapping[str, str]) -> Any:
+    """Rewrite one pydantic schema (2020-12 flavoured) into the AsyncAPI draft-07 dialect.
+
+    - ``$ref`` targets follow the renamed component keys;
+    - ``prefixItems`` (tuples) become an ``items`` array, a rest type ``additionalItems``;
+    - the OpenAPI-style discriminator object becomes its property name;
+    - nested ``$defs`` are not expected (all were hoisted) and are dropped if present.
+    """
+    if isinstance(schema, list):
+        return [to_draft7(item, renames) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "$defs":
+            continue
+        if key == "$ref" and isinstance(value, str) and value.startswith(SCHEMA_PREFIX):
+            name = value.removeprefix(SCHEMA_PREFIX)
+            out[key] = SCHEMA_PREFIX + renames.get(name, name)
+        elif key == "discriminator" and isinstance(value, dict):
+            out[key] = value.get("propertyName")
+        elif key in {"properties", "patternProperties", "definitions"} and isinstance(value, dict):
+            # Keys here are user names, not keywords: only their values are schemas.
+            out[key] = {name: to_draft7(sub, renames) for name, sub in value.items()}
+        elif key in {"default", "const", "enum", "examples", "example"}:
+            out[key] = value
+        else:
+            out[key] = to_draft7(value, renames)
+    if "prefixItems" in out:
+        rest = out.pop("items", None)
+        out["items"] = out.pop("prefixItems")
+        if rest is not None:
+            out["additionalItems"] = rest
+        elif "maxItems" in out:
+            out["additionalItems"] = False
+    return out

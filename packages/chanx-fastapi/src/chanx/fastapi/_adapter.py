@@ -1,0 +1,73 @@
+"""The Starlette/FastAPI framework adapter (entry point ``chanx.adapters: fastapi``).
+
+It recognises Starlette and FastAPI apps and routers, and walks their routes (mounts and
+sub-apps included) to list the Chanx consumers mounted there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Host, Mount, Router, WebSocketRoute
+
+from chanx.core._adapters import WebsocketRoute
+from chanx.core.layers import ChannelLayer
+from chanx.core.types import Scope
+
+__all__ = ["StarletteAdapter"]
+
+
+def _router_of(app: object) -> Router | None:
+    if isinstance(app, Router):
+        return app
+    router = getattr(app, "router", None)
+    return router if isinstance(router, Router) else None
+
+
+def _consumer_of(endpoint: object) -> type[Any] | None:
+    consumer = getattr(endpoint, "consumer_class", None)
+    return consumer if isinstance(consumer, type) and hasattr(consumer, "_ws_routes") else None
+
+
+def _walk(routes: list[BaseRoute], prefix: str) -> Iterator[WebsocketRoute]:
+    for route in routes:
+        if isinstance(route, WebSocketRoute):
+            consumer = _consumer_of(route.endpoint)
+            if consumer is not None:
+                # Starlette names an unnamed route after the endpoint's class (ConsumerApp).
+                name = route.name if route.name != type(route.endpoint).__name__ else None
+                yield WebsocketRoute(prefix + route.path, consumer, name)
+        elif isinstance(route, Mount):
+            inner = route.routes or _routes_of(route.app)
+            yield from _walk(inner, prefix + route.path)
+        elif isinstance(route, Host):
+            yield from _walk(_routes_of(route.app), prefix)
+
+
+def _routes_of(app: object) -> list[BaseRoute]:
+    router = _router_of(app)
+    return list(router.routes) if router is not None else []
+
+
+class StarletteAdapter:
+    """Chanx's adapter for Starlette and FastAPI (which is a Starlette app)."""
+
+    name = "fastapi"
+
+    def handles_scope(self, scope: Scope) -> bool:
+        """Whether a Starlette app (FastAPI included) routed this connection."""
+        return isinstance(scope.get("app"), Starlette) or isinstance(scope.get("router"), Router)
+
+    def get_channel_layer(self, alias: str) -> ChannelLayer | None:
+        """Starlette has no layer settings: Chanx's registry decides."""
+        return None
+
+    def handles_app(self, app: object) -> bool:
+        """Starlette/FastAPI apps, routers (``APIRouter`` too) and objects with one."""
+        return _router_of(app) is not None
+
+    def websocket_routes(self, app: object) -> list[WebsocketRoute]:
+        """Chanx consumers mounted in ``app``, with full paths through ``Mount`` prefixes."""
+        return list(_walk(_routes_of(app), ""))
