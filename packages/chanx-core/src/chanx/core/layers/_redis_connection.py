@@ -1,0 +1,218 @@
+"""Connections for the Redis layer: host specs, URLs, pools that wait, and the shard ring."""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import bisect
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.sentinel import Sentinel
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import NoScriptError, RedisError
+from redis.retry import Retry
+
+__all__ = ["HashRing", "Shard", "parse_hosts", "parse_url"]
+
+HostSpec = dict[str, Any]
+_LAYER_QUERY_OPTIONS = {"prefix": str, "expiry": int, "group_expiry": int, "capacity": int}
+
+
+def _split_host_port(text: str, default_port: int) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        return text, default_port
+    return host.strip("[]"), int(port)
+
+
+def parse_hosts(hosts: object) -> list[HostSpec]:
+    """Normalise ``hosts`` (tuples, URLs or dicts) into one connection spec per shard."""
+    if hosts is None:
+        return [{"address": "redis://127.0.0.1:6379/0"}]
+    if isinstance(hosts, str | bytes):
+        raise TypeError(f"expected a list of hosts, but got the single value {hosts!r}")
+    if not isinstance(hosts, Sequence) or not hosts:
+        raise TypeError(f"expected a non-empty list of hosts, but got {hosts!r}")
+    specs: list[HostSpec] = []
+    for entry in hosts:
+        if isinstance(entry, str):
+            specs.append({"address": entry})
+        elif isinstance(entry, tuple | list) and len(entry) == 2:
+            specs.append({"host": str(entry[0]), "port": int(entry[1])})
+        elif isinstance(entry, dict):
+            specs.append(dict(entry))
+        else:
+            raise TypeError(f"expected a host as (host, port), a URL or a dict, but got {entry!r}")
+    return specs
+
+
+def parse_url(url: str) -> tuple[list[HostSpec], dict[str, Any]]:
+    """Split a layer URL into host specs and layer options taken from its query string."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    options: dict[str, Any] = {}
+    for name, convert in _LAYER_QUERY_OPTIONS.items():
+        if name in query:
+            options[name] = convert(query.pop(name))
+    scheme = parts.scheme
+    if scheme in {"redis", "rediss", "unix"}:
+        address = parts._replace(query="&".join(f"{k}={v}" for k, v in query.items())).geturl()
+        return [{"address": address}], options
+    netloc = parts.netloc.rpartition("@")[2]
+    credentials = _credentials(parts.netloc)
+    nodes = [
+        _split_host_port(node, 26379 if "sentinel" in scheme else 6379)
+        for node in netloc.split(",")
+        if node
+    ]
+    if not nodes:
+        raise ValueError(f"expected at least one host:port in the URL, but got {url!r}")
+    if scheme == "redis+sentinel":
+        path = [segment for segment in parts.path.split("/") if segment]
+        if not path:
+            raise ValueError(f"expected /service_name after the sentinels, but got {url!r}")
+        spec: HostSpec = {"sentinels": nodes, "master_name": path[0], **credentials}
+        if len(path) > 1:
+            spec["db"] = int(path[1])
+        spec.update(query)
+        return [spec], options
+    if scheme == "redis+cluster":
+        return [{"cluster_nodes": nodes, **credentials, **query}], options
+    raise ValueError(
+        "expected a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL, "
+        f"but got {url!r}"
+    )
+
+
+def _credentials(netloc: str) -> dict[str, str]:
+    userinfo, sep, _ = netloc.rpartition("@")
+    if not sep:
+        return {}
+    username, has_password, password = userinfo.partition(":")
+    result = {"password": unquote(password)} if has_password else {}
+    if username:
+        result["username"] = unquote(username)
+    return result
+
+
+class HashRing:
+    """Consistent hashing of names over ``size`` shards (64 points per shard)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        points = sorted(
+            (binascii.crc32(f"shard-{index}-{point}".encode()), index)
+            for index in range(size)
+            for point in range(64)
+        )
+        self._hashes = [hashed for hashed, _ in points]
+        self._owners = [index for _, index in points]
+
+    def index(self, name: str) -> int:
+        if self.size == 1:
+            return 0
+        position = bisect.bisect(self._hashes, binascii.crc32(name.encode()))
+        return self._owners[position % len(self._owners)]
+
+
+def _retry() -> Retry:
+    # Short and bounded: callers see a ConnectionError within about a second of an outage.
+    return Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=2)
+
+
+class Shard:
+    """The clients of one shard (a server, a Sentinel service or a whole Redis Cluster).
+
+    Commands go through a pool that waits up to ``pool_timeout`` for a free connection
+    instead of raising; blocking reads use their own small client so they never starve it.
+    """
+
+    def __init__(self, spec: HostSpec, *, pool_size: int, pool_timeout: float) -> None:
+        self.spec = spec
+        self.pool_size = pool_size
+        self.pool_timeout = pool_timeout
+        self.is_cluster = "cluster_nodes" in spec
+        self.client = self._make_client(pool_size)
+        self.reader = self._make_client(4)
+        # Cluster and Sentinel pools raise when exhausted, so a semaphore makes them wait.
+        self._limiter = (
+            asyncio.Semaphore(pool_size) if self.is_cluster or "sentinels" in spec else None
+        )
+        self._shas: dict[str, str] = {}
+        self.run_identity: str | None = None
+
+    async def restarted(self) -> bool | None:
+        """Note the server's run id; say whether it changed (None: unknown or first look)."""
+        try:
+            info = await self.execute("INFO", "server", client=self.reader)
+        except (RedisError, OSError):
+            return None
+        if "run_id" in info:
+            identity = str(info["run_id"])
+        else:  # a cluster answers per node
+            identity = ",".join(
+                sorted(str(node.get("run_id")) for node in info.values() if isinstance(node, dict))
+            )
+        previous, self.run_identity = self.run_identity, identity
+        return None if previous is None else previous != identity
+
+    def _make_client(self, size: int) -> Any:
+        spec = dict(self.spec)
+        options: dict[str, Any] = {"retry": _retry(), "socket_connect_timeout": 5.0}
+        options["socket_timeout"] = spec.pop("socket_timeout", 10.0)
+        if "cluster_nodes" in spec:
+            nodes = [ClusterNode(host, port) for host, port in spec.pop("cluster_nodes")]
+            return RedisCluster(startup_nodes=nodes, max_connections=size, **options, **spec)
+        if "sentinels" in spec:
+            sentinel = Sentinel(  # type: ignore[no-untyped-call]
+                spec.pop("sentinels"),
+                sentinel_kwargs=spec.pop("sentinel_kwargs", None) or {"socket_timeout": 5.0},
+            )
+            name = spec.pop("master_name")
+            return sentinel.master_for(name, max_connections=size, **options, **spec)
+        if "address" in spec:
+            pool = BlockingConnectionPool.from_url(
+                spec.pop("address"),
+                max_connections=size,
+                timeout=self.pool_timeout,
+                **options,
+                **spec,
+            )
+        else:
+            pool = BlockingConnectionPool(
+                max_connections=size, timeout=self.pool_timeout, **options, **spec
+            )
+        return Redis(connection_pool=pool)
+
+    async def execute(self, *args: Any, client: Any = None) -> Any:
+        target = self.client if client is None else client
+        if self._limiter is None or client is not None:
+            return await target.execute_command(*args)
+        async with asyncio.timeout(self.pool_timeout):
+            await self._limiter.acquire()
+        try:
+            return await target.execute_command(*args)
+        finally:
+            self._limiter.release()
+
+    async def run_script(self, source: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """Run a Lua script by SHA, loading it on first use or after a server restart."""
+        sha = self._shas.get(source)
+        if sha is not None:
+            try:
+                return await self.execute("EVALSHA", sha, len(keys), *keys, *args)
+            except NoScriptError:
+                pass
+        self._shas[source] = await self.execute("SCRIPT LOAD", source)
+        return await self.execute("EVALSHA", self._shas[source], len(keys), *keys, *args)
+
+    async def aclose(self) -> None:
+        for client in (self.reader, self.client):
+            await client.aclose()
+        if not self.is_cluster:
+            for client in (self.reader, self.client):
+                await client.connection_pool.disconnect()

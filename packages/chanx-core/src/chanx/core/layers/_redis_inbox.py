@@ -1,0 +1,293 @@
+"""The receiving side of the Redis layer, per event loop.
+
+`Inbox`: one Redis list per process (per ``new_channel`` prefix) holding the messages of all
+its process-specific channels. One background task pops it in batches and hands each message
+to local per-channel mailboxes; a group message names all the local channels it is for, so
+it crosses the network once per process.
+
+`Puller`: a normal channel received in this process. One task per channel pops from the
+channel's list only while local receivers wait, so each message reaches exactly one receiver
+and a cancelled ``receive`` loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.exceptions import RedisError, ResponseError
+
+from chanx.core.layers._redis_connection import Shard
+from chanx.core.layers._redis_scripts import ACK, split_entry
+from chanx.core.layers._redis_serializer import Serializer
+from chanx.core.layers._redis_stats import RedisLayerStats
+
+__all__ = ["Inbox", "Mailbox", "Puller", "Settings"]
+
+logger = logging.getLogger("chanx.core.layers.redis")
+
+BATCH = 512
+BLOCK_SECONDS = 1
+Item = tuple[int, dict[str, Any], bool]
+
+
+class Settings:
+    """What the readers need from the layer."""
+
+    def __init__(
+        self,
+        *,
+        expiry: float,
+        serializer: Serializer,
+        stats: RedisLayerStats,
+        on_recovered: Callable[[Shard], Awaitable[None]],
+    ) -> None:
+        self.expiry_ms = int(expiry * 1000)
+        self.serializer = serializer
+        self.stats = stats
+        self.on_recovered = on_recovered
+
+    def expired(self, stamp_ms: int) -> bool:
+        return time.time() * 1000 - stamp_ms > self.expiry_ms
+
+
+class Mailbox:
+    """Local queue of one channel; ``waiting`` counts receivers blocked on it."""
+
+    __slots__ = ("queue", "waiting")
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[Item] = asyncio.Queue()
+        self.waiting = 0
+
+    async def get(self) -> Item:
+        self.waiting += 1
+        try:
+            return await self.queue.get()
+        finally:
+            self.waiting -= 1
+
+    def idle(self) -> bool:
+        return self.waiting == 0 and self.queue.empty()
+
+
+async def _recover(shard: Shard, settings: Settings, what: str, error: BaseException) -> None:
+    """Wait with backoff until ``shard`` answers again, logging what may have been lost."""
+    stats = settings.stats
+    stats.disconnects += 1
+    stats.possible_loss += 1
+    logger.warning(
+        "Redis connection lost while reading %s (%r): a batch in flight may be lost; reconnecting",
+        what,
+        error,
+    )
+    delay = 0.05
+    while True:
+        await asyncio.sleep(delay * (0.5 + random.random()))
+        delay = min(delay * 2, 2.0)
+        try:
+            await shard.execute("PING", client=shard.reader)
+        except (RedisError, OSError):
+            continue
+        stats.reconnects += 1
+        await settings.on_recovered(shard)
+        return
+
+
+class Inbox:
+    """A process inbox: its Redis list, its reader task, local mailboxes and pending acks."""
+
+    def __init__(self, name: str, shard: Shard, key: str, counts: str, settings: Settings):
+        self.name = name
+        self.shard = shard
+        self.key = key
+        self.counts = counts
+        self.settings = settings
+        self.mailboxes: dict[str, Mailbox] = {}
+        self._acks: dict[str, int] = {}
+        self._ack_task: asyncio.Task[None] | None = None
+        self._task = asyncio.get_running_loop().create_task(self._read())
+        self._blmpop = True
+        self._closing = False
+        self._last_sweep = time.monotonic()
+
+    def mailbox(self, suffix: str) -> Mailbox:
+        box = self.mailboxes.get(suffix)
+        if box is None:
+            box = self.mailboxes[suffix] = Mailbox()
+        return box
+
+    async def receive(self, suffix: str) -> dict[str, Any]:
+        box = self.mailbox(suffix)
+        while True:
+            stamp, message, remote = await box.get()
+            if remote:
+                self._ack(suffix)
+            if box.idle() and self.mailboxes.get(suffix) is box:
+                del self.mailboxes[suffix]
+            if self.settings.expired(stamp):
+                self.settings.stats.expired += 1
+                continue
+            return message
+
+    def clear(self) -> None:
+        for box in self.mailboxes.values():
+            while not box.queue.empty():
+                box.queue.get_nowait()
+        self._acks.clear()
+
+    async def _pop(self) -> list[bytes]:
+        shard, client = self.shard, self.shard.reader
+        if self._blmpop:
+            try:
+                reply = await shard.execute(
+                    "BLMPOP", BLOCK_SECONDS, 1, self.key, "LEFT", "COUNT", BATCH, client=client
+                )
+            except ResponseError as error:
+                if "unknown command" not in str(error).lower():
+                    raise
+                self._blmpop = False  # Redis < 7
+            else:
+                return list(reply[1]) if reply else []
+        reply = await shard.execute("BLPOP", self.key, BLOCK_SECONDS, client=client)
+        if not reply:
+            return []
+        rest = await shard.execute("LPOP", self.key, BATCH, client=client)
+        return [reply[1], *(rest or [])]
+
+    async def _read(self) -> None:
+        await self.shard.restarted()
+        # redis-py can swallow a cancellation that lands while it connects, so the loop
+        # also checks a flag; the blocking pop returns within BLOCK_SECONDS anyway.
+        while not self._closing:
+            try:
+                entries = await self._pop()
+            except (RedisError, OSError) as error:
+                await _recover(self.shard, self.settings, f"inbox {self.name!r}", error)
+                continue
+            if entries:
+                self._dispatch(entries)
+            if time.monotonic() - self._last_sweep > self.settings.expiry_ms / 1000:
+                self._sweep()
+
+    def _dispatch(self, entries: list[bytes]) -> None:
+        settings = self.settings
+        for entry in entries:
+            stamp, suffixes, payload = split_entry(entry)
+            if settings.expired(stamp):
+                settings.stats.expired += len(suffixes)
+                for suffix in suffixes:
+                    self._ack(suffix)
+                continue
+            item = (stamp, settings.serializer.loads(payload), True)
+            for suffix in suffixes:
+                self.mailbox(suffix).queue.put_nowait(item)
+
+    def _sweep(self) -> None:
+        """Drop expired messages of channels nobody is receiving (closed consumers)."""
+        self._last_sweep = time.monotonic()
+        for suffix, box in list(self.mailboxes.items()):
+            if box.waiting:
+                continue
+            kept: list[Item] = []
+            while not box.queue.empty():
+                item = box.queue.get_nowait()
+                if self.settings.expired(item[0]):
+                    self.settings.stats.expired += 1
+                    if item[2]:
+                        self._ack(suffix)
+                else:
+                    kept.append(item)
+            for item in kept:
+                box.queue.put_nowait(item)
+            if not kept:
+                del self.mailboxes[suffix]
+
+    async def settle(self) -> None:
+        """Wait until capacity released by local receives is released in Redis too."""
+        while self._ack_task is not None:
+            await asyncio.shield(self._ack_task)
+
+    def _ack(self, suffix: str) -> None:
+        self._acks[suffix] = self._acks.get(suffix, 0) + 1
+        if self._ack_task is None:
+            self._ack_task = asyncio.get_running_loop().create_task(self._flush_acks())
+
+    async def _flush_acks(self) -> None:
+        try:
+            # One yield lets the receivers woken by the same batch add their acks first.
+            await asyncio.sleep(0)
+            while self._acks:
+                acks, self._acks = self._acks, {}
+                args = [value for pair in acks.items() for value in pair]
+                try:
+                    await self.shard.run_script(ACK, [self.counts], args)
+                except (RedisError, OSError):
+                    # Unacknowledged counts only make a channel look fuller; the counter key
+                    # expires with the inbox, so give up quietly after one failure.
+                    logger.debug("could not release capacity of inbox %r", self.name)
+                    return
+        finally:
+            self._ack_task = None
+
+    async def aclose(self) -> None:
+        self._closing = True
+        self._task.cancel()
+        tasks = [self._task]
+        if self._ack_task is not None:
+            tasks.append(self._ack_task)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class Puller:
+    """Pops a normal channel's list on behalf of local receivers, one message per waiter."""
+
+    def __init__(self, channel: str, shard: Shard, key: str, settings: Settings):
+        self.channel = channel
+        self.shard = shard
+        self.key = key
+        self.settings = settings
+        self.box = Mailbox()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    async def receive(self) -> dict[str, Any]:
+        while True:
+            if self._task is None and self.box.queue.qsize() <= self.box.waiting:
+                self._task = asyncio.get_running_loop().create_task(self._pull())
+            stamp, message, _ = await self.box.get()
+            if self.settings.expired(stamp):
+                self.settings.stats.expired += 1
+                continue
+            return message
+
+    async def _pull(self) -> None:
+        try:
+            while self.box.waiting > self.box.queue.qsize() and not self._closing:
+                try:
+                    reply = await self.shard.execute("BLPOP", self.key, BLOCK_SECONDS)
+                except (RedisError, OSError) as error:
+                    await _recover(self.shard, self.settings, f"channel {self.channel!r}", error)
+                    continue
+                if reply:
+                    stamp, _, payload = split_entry(reply[1])
+                    message = self.settings.serializer.loads(payload)
+                    self.box.queue.put_nowait((stamp, message, False))
+        finally:
+            self._task = None
+
+    async def aclose(self) -> list[bytes]:
+        """Stop pulling; return what was popped but not received, to be pushed back."""
+        self._closing = True
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        leftovers: list[bytes] = []
+        while not self.box.queue.empty():
+            stamp, message, _ = self.box.queue.get_nowait()
+            leftovers.append(b"%d\x00\x00%b" % (stamp, self.settings.serializer.dumps(message)))
+        return leftovers

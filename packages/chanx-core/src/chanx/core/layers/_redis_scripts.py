@@ -1,0 +1,184 @@
+"""Redis key names, the stored entry format and the Lua scripts of the Redis layer.
+
+Every key carries its channel, inbox or group name as a hash tag (``{...}``), so the keys a
+script touches together (an inbox and its counters) sit in one Redis Cluster slot.
+
+A stored entry is ``<milliseconds>NUL<local names, comma separated>NUL<payload>``; entries on
+normal channels have no local names. Names never hold ``NUL`` or ``,``, so splitting on the
+first two separators is unambiguous whatever the payload bytes are.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ACK",
+    "DELIVER",
+    "GROUP_ADD",
+    "GROUP_MEMBERS",
+    "GROUP_SEND",
+    "channel_key",
+    "counts_key",
+    "encode_entry",
+    "group_key",
+    "inbox_key",
+    "key_patterns",
+    "split_entry",
+]
+
+
+def channel_key(prefix: str, channel: str) -> str:
+    return f"{prefix}:ch:{{{channel}}}"
+
+
+def inbox_key(prefix: str, inbox: str) -> str:
+    return f"{prefix}:in:{{{inbox}}}"
+
+
+def counts_key(prefix: str, inbox: str) -> str:
+    return f"{prefix}:in:{{{inbox}}}:n"
+
+
+def group_key(prefix: str, group: str) -> str:
+    return f"{prefix}:gr:{{{group}}}"
+
+
+def key_patterns(prefix: str) -> list[str]:
+    return [f"{prefix}:ch:*", f"{prefix}:in:*", f"{prefix}:gr:*"]
+
+
+def encode_entry(now_ms: int, payload: bytes) -> bytes:
+    return b"%d\x00\x00%b" % (now_ms, payload)
+
+
+def split_entry(entry: bytes) -> tuple[int, list[str], bytes]:
+    stamp, names, payload = entry.split(b"\x00", 2)
+    return int(stamp), (names.decode().split(",") if names else []), payload
+
+
+_FUNCTIONS = r"""
+local function push_inbox(inbox, counts, suffixes, caps, now, expiry, payload)
+  local accepted = {}
+  local dropped = 0
+  for i = 1, #suffixes do
+    local held = tonumber(redis.call('HGET', counts, suffixes[i]) or 0)
+    if held < caps[i] then
+      redis.call('HINCRBY', counts, suffixes[i], 1)
+      accepted[#accepted + 1] = suffixes[i]
+    else
+      dropped = dropped + 1
+    end
+  end
+  if #accepted > 0 then
+    redis.call('RPUSH', inbox, now .. '\0' .. table.concat(accepted, ',') .. '\0' .. payload)
+    redis.call('PEXPIRE', inbox, expiry)
+    redis.call('PEXPIRE', counts, expiry)
+  end
+  return #accepted, dropped
+end
+
+local function push_list(key, cap, now, expiry, payload)
+  local length = redis.call('LLEN', key)
+  if length >= cap then
+    -- expired entries must not count against the capacity
+    local cutoff = tonumber(now) - tonumber(expiry)
+    while length > 0 do
+      local stamp = tonumber(string.match(redis.call('LINDEX', key, 0), '^%d+'))
+      if stamp == nil or stamp >= cutoff then break end
+      redis.call('LPOP', key)
+      length = length - 1
+    end
+    if length >= cap then return 0, 1 end
+  end
+  redis.call('RPUSH', key, now .. '\0\0' .. payload)
+  redis.call('PEXPIRE', key, expiry)
+  return 1, 0
+end
+"""
+
+# KEYS: per destination (inbox, counts) or (list).  ARGV: now, expiry, payload, then per
+# destination either "i", n, suffix_1, cap_1, ... suffix_n, cap_n   or   "l", cap.
+DELIVER = (
+    _FUNCTIONS
+    + r"""
+local now, expiry, payload = ARGV[1], ARGV[2], ARGV[3]
+local delivered, dropped, k, a = 0, 0, 1, 4
+while a <= #ARGV do
+  local d, x = 0, 0
+  if ARGV[a] == 'i' then
+    local n = tonumber(ARGV[a + 1])
+    local suffixes, caps = {}, {}
+    for j = 1, n do
+      suffixes[j] = ARGV[a + 2 * j]
+      caps[j] = tonumber(ARGV[a + 2 * j + 1])
+    end
+    d, x = push_inbox(KEYS[k], KEYS[k + 1], suffixes, caps, now, expiry, payload)
+    k, a = k + 2, a + 2 + 2 * n
+  else
+    d, x = push_list(KEYS[k], tonumber(ARGV[a + 1]), now, expiry, payload)
+    k, a = k + 1, a + 2
+  end
+  delivered, dropped = delivered + d, dropped + x
+end
+return {delivered, dropped}
+"""
+)
+
+# Single-server fast path: the whole group_send in one round trip.
+# KEYS[1]: group.  ARGV: now, expiry, payload, cutoff, key prefix, capacity.
+GROUP_SEND = (
+    _FUNCTIONS
+    + r"""
+local now, expiry, payload, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
+local cap = tonumber(ARGV[6])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4])
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local inboxes, order = {}, {}
+local delivered, dropped = 0, 0
+for _, member in ipairs(members) do
+  local bang = string.find(member, '!', 1, true)
+  if bang then
+    local inbox = string.sub(member, 1, bang - 1)
+    if inboxes[inbox] == nil then
+      inboxes[inbox] = {}
+      order[#order + 1] = inbox
+    end
+    table.insert(inboxes[inbox], string.sub(member, bang + 1))
+  else
+    local d, x = push_list(prefix .. ':ch:{' .. member .. '}', cap, now, expiry, payload)
+    delivered, dropped = delivered + d, dropped + x
+  end
+end
+for _, inbox in ipairs(order) do
+  local suffixes = inboxes[inbox]
+  local caps = {}
+  for j = 1, #suffixes do caps[j] = cap end
+  local key = prefix .. ':in:{' .. inbox .. '}'
+  local d, x = push_inbox(key, key .. ':n', suffixes, caps, now, expiry, payload)
+  delivered, dropped = delivered + d, dropped + x
+end
+return {delivered, dropped}
+"""
+)
+
+# KEYS[1]: group.  ARGV: cutoff.  Returns the live members.
+GROUP_MEMBERS = r"""
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+"""
+
+# KEYS[1]: group.  ARGV: now, member, group expiry (seconds).
+GROUP_ADD = r"""
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+# KEYS[1]: inbox counters.  ARGV: suffix, consumed, suffix, consumed, ...
+ACK = r"""
+for i = 1, #ARGV, 2 do
+  if redis.call('HINCRBY', KEYS[1], ARGV[i], -tonumber(ARGV[i + 1])) <= 0 then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+return 1
+"""

@@ -1,0 +1,43 @@
+"""Counters the Redis layer keeps, so drops and outages are visible instead of silent."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+__all__ = ["RedisLayerStats"]
+
+
+@dataclass
+class RedisLayerStats:
+    """Running totals for one `RedisChannelLayer` (all event loops together).
+
+    Attributes:
+        sent: messages accepted by ``send``.
+        received: messages returned by ``receive``.
+        channel_full: sends refused with `ChannelFull`.
+        group_sends: ``group_send`` calls.
+        group_deliveries: group members a ``group_send`` reached.
+        group_drops: group members skipped because their channel was full.
+        expired: messages dropped because they outlived ``expiry``.
+        disconnects: times a background reader lost its connection to Redis.
+        reconnects: times a background reader got its connection back.
+        redis_restarts: reconnects that found a restarted server (its queued data is gone).
+        possible_loss: outage events in which messages may have been lost; each is logged.
+    """
+
+    sent: int = 0
+    received: int = 0
+    channel_full: int = 0
+    group_sends: int = 0
+    group_deliveries: int = 0
+    group_drops: int = 0
+    expired: int = 0
+    disconnects: int = 0
+    reconnects: int = 0
+    redis_restarts: int = 0
+    possible_loss: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the counters as a plain dict (for logs and metrics)."""
+        return asdict(self)

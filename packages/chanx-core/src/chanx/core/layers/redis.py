@@ -1,0 +1,379 @@
+"""A Redis channel layer built for throughput: one inbox per process, one round trip per send.
+
+Install with ``pip install "chanx-core[redis]"`` (add ``[msgspec]`` for msgpack). Use it from
+Chanx with ``register_channel_layer("default", "redis://127.0.0.1:6379")``, or from Django
+with ``CHANNEL_LAYERS = {"default": {"BACKEND": "chanx.core.layers.redis.RedisChannelLayer",
+"CONFIG": {"hosts": [("127.0.0.1", 6379)]}}}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import logging
+import re
+import time
+import uuid
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+try:
+    import redis.asyncio  # noqa: F401
+except ImportError as error:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        'chanx.core.layers.redis needs redis-py: pip install "chanx-core[redis]"'
+    ) from error
+
+from redis.exceptions import RedisError
+
+from chanx.core.layers._base import (
+    ChannelFull,
+    require_valid_channel_name,
+    require_valid_group_name,
+)
+from chanx.core.layers._redis_connection import HashRing, Shard, parse_hosts, parse_url
+from chanx.core.layers._redis_inbox import Settings
+from chanx.core.layers._redis_scripts import (
+    DELIVER,
+    GROUP_ADD,
+    GROUP_MEMBERS,
+    GROUP_SEND,
+    channel_key,
+    counts_key,
+    group_key,
+    inbox_key,
+    key_patterns,
+)
+from chanx.core.layers._redis_serializer import (
+    JsonSerializer,
+    MsgpackSerializer,
+    Serializer,
+    resolve_serializer,
+)
+from chanx.core.layers._redis_state import LoopState, attach_to_loop
+from chanx.core.layers._redis_stats import RedisLayerStats
+
+__all__ = [
+    "JsonSerializer",
+    "MsgpackSerializer",
+    "RedisChannelLayer",
+    "RedisLayerStats",
+    "Serializer",
+]
+
+logger = logging.getLogger("chanx.core.layers.redis")
+
+
+class RedisChannelLayer:
+    """Channel layer on Redis (single server, sharded servers, Sentinel or Redis Cluster).
+
+    Args:
+        hosts: one entry per shard: ``("host", port)``, a ``redis://``/``rediss://`` URL, or
+            a dict of redis-py connection options (``{"address": url, ...}``, or
+            ``{"sentinels": [(host, port)], "master_name": name, ...}``, or
+            ``{"cluster_nodes": [(host, port)], ...}``). Names are spread over several
+            shards by consistent hashing.
+        prefix: namespace of every Redis key the layer writes.
+        expiry: seconds a message waits for its receiver before it is dropped.
+        group_expiry: seconds a group membership lasts unless ``group_add`` renews it.
+        capacity: messages a channel holds before ``send`` raises `ChannelFull`.
+        channel_capacity: per-channel capacities: glob patterns or compiled regexes mapped
+            to a capacity; the first match wins.
+        serializer: ``"msgpack"`` (needs msgspec), ``"json"``, or an object with
+            ``dumps``/``loads``; default msgpack when msgspec is installed, else JSON.
+        pool_size: connections per shard; more concurrent commands wait for a free one.
+        pool_timeout: seconds a command waits for a free connection before failing.
+    """
+
+    extensions: list[str] = ["groups", "flush"]  # noqa: RUF012 - the Channels spec's shape
+
+    def __init__(
+        self,
+        hosts: Sequence[Any] | None = None,
+        *,
+        prefix: str = "asgi",
+        expiry: float = 60,
+        group_expiry: float = 86400,
+        capacity: int = 100,
+        channel_capacity: Mapping[str | re.Pattern[str], int] | None = None,
+        serializer: Serializer | str | None = None,
+        pool_size: int = 100,
+        pool_timeout: float = 10.0,
+    ) -> None:
+        if not isinstance(prefix, str) or not re.fullmatch(r"[A-Za-z0-9_.:-]+", prefix):
+            raise TypeError(f"expected a prefix of [A-Za-z0-9_.:-], but got {prefix!r}")
+        for name, value in (("capacity", capacity), ("pool_size", pool_size)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"expected a positive int {name}, but got {value!r}")
+        self.hosts = parse_hosts(hosts)
+        self.prefix = prefix
+        self.expiry = expiry
+        self.group_expiry = group_expiry
+        self.capacity = capacity
+        self.channel_capacity = [
+            (re.compile(fnmatch.translate(pattern)) if isinstance(pattern, str) else pattern, cap)
+            for pattern, cap in (channel_capacity or {}).items()
+        ]
+        self.serializer = resolve_serializer(serializer)
+        self.pool_size = pool_size
+        self.pool_timeout = pool_timeout
+        self.stats = RedisLayerStats()
+        self.client_id = uuid.uuid4().hex[:16]
+        self._ring = HashRing(len(self.hosts))
+        self._settings = Settings(
+            expiry=expiry,
+            serializer=self.serializer,
+            stats=self.stats,
+            on_recovered=self._recovered,
+        )
+        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = (
+            weakref.WeakKeyDictionary()
+        )
+        # This process's own memberships, restored after Redis restarts without persistence.
+        self._memberships: dict[str, dict[str, float]] = {}
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> RedisChannelLayer:
+        """Build a layer from a URL.
+
+        ``redis://[:password@]host:port/db``, ``rediss://...``,
+        ``redis+sentinel://host:port,host:port/service_name[/db]`` and
+        ``redis+cluster://host:port[,host:port]``; the query string may set ``prefix``,
+        ``expiry``, ``group_expiry`` and ``capacity``. Keyword ``options`` win over it.
+        """
+        hosts, url_options = parse_url(url)
+        return cls(hosts, **{**url_options, **options})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(hosts={self.hosts!r}, prefix={self.prefix!r})"
+
+    def _state(self) -> LoopState:
+        loop = asyncio.get_running_loop()
+        state = self._states.get(loop)
+        if state is None or state.closed:
+            state = self._states[loop] = LoopState(
+                self.hosts,
+                self._ring,
+                prefix=self.prefix,
+                pool_size=self.pool_size,
+                pool_timeout=self.pool_timeout,
+                settings=self._settings,
+            )
+            attach_to_loop(loop, self._states)
+        return state
+
+    def capacity_for(self, channel: str) -> int:
+        """Return ``channel``'s capacity: its first ``channel_capacity`` match, or ``capacity``."""
+        for pattern, cap in self.channel_capacity:
+            if pattern.match(channel):
+                return cap
+        return self.capacity
+
+    def _now_ms(self) -> int:
+        return int(time.time() * 1000)
+
+    def _encode(self, message: object) -> bytes:
+        if not isinstance(message, dict):
+            raise TypeError(f"expected a message dict, but got {message!r}")
+        return self.serializer.dumps(message)
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        """Queue ``message`` on ``channel``; raise `ChannelFull` when it holds ``capacity``."""
+        require_valid_channel_name(channel)
+        payload = self._encode(message)
+        state = self._state()
+        inbox, bang, suffix = channel.partition("!")
+        cap = self.capacity_for(channel)
+        if bang:
+            keys = [inbox_key(self.prefix, inbox), counts_key(self.prefix, inbox)]
+            spec: list[Any] = ["i", 1, suffix, cap]
+            shard = state.shard_for(inbox)
+            local = state.inboxes.get(inbox)
+            if local is not None:
+                # Receives here release capacity asynchronously; make it exact for us.
+                await local.settle()
+        else:
+            keys, spec, shard = (
+                [channel_key(self.prefix, channel)],
+                ["l", cap],
+                state.shard_for(channel),
+            )
+        args = [self._now_ms(), int(self.expiry * 1000), payload, *spec]
+        _, dropped = await shard.run_script(DELIVER, keys, args)
+        if dropped:
+            self.stats.channel_full += 1
+            raise ChannelFull(f"channel {channel!r} is at its capacity of {cap} messages")
+        self.stats.sent += 1
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        """Wait for the next message on ``channel``; cancelling the wait loses no message."""
+        require_valid_channel_name(channel)
+        state = self._state()
+        inbox, bang, suffix = channel.partition("!")
+        if bang:
+            message = await state.inbox(inbox).receive(suffix)
+        else:
+            message = await state.puller(channel).receive()
+        self.stats.received += 1
+        return message
+
+    async def new_channel(self, prefix: str = "specific.") -> str:
+        """Return a new process-specific channel name, ``<prefix><process id>!<unique>``."""
+        name = require_valid_channel_name(f"{prefix}{self.client_id}!{uuid.uuid4().hex[:16]}")
+        self._state().inbox(f"{prefix}{self.client_id}")
+        return name
+
+    async def group_add(self, group: str, channel: str) -> None:
+        """Add ``channel`` to ``group``, renewing the membership's ``group_expiry``."""
+        require_valid_group_name(group)
+        require_valid_channel_name(channel)
+        now = time.time()
+        if self._is_local(channel):
+            self._memberships.setdefault(group, {})[channel] = now
+        await (
+            self._state()
+            .shard_for(group)
+            .run_script(
+                GROUP_ADD,
+                [group_key(self.prefix, group)],
+                [now, channel, int(self.group_expiry) + 1],
+            )
+        )
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        """Remove ``channel`` from ``group``; nothing happens when it is not a member."""
+        require_valid_group_name(group)
+        require_valid_channel_name(channel)
+        members = self._memberships.get(group)
+        if members is not None:
+            members.pop(channel, None)
+            if not members:
+                del self._memberships[group]
+        await self._state().shard_for(group).execute("ZREM", group_key(self.prefix, group), channel)
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        """Send ``message`` to every member of ``group``; full members are skipped and counted."""
+        require_valid_group_name(group)
+        payload = self._encode(message)
+        state = self._state()
+        shard = state.shard_for(group)
+        now_ms = self._now_ms()
+        cutoff = time.time() - self.group_expiry
+        head = [now_ms, int(self.expiry * 1000), payload]
+        self.stats.group_sends += 1
+        if len(state.shards) == 1 and not shard.is_cluster and not self.channel_capacity:
+            delivered, dropped = await shard.run_script(
+                GROUP_SEND,
+                [group_key(self.prefix, group)],
+                [*head, cutoff, self.prefix, self.capacity],
+            )
+        else:
+            members = await shard.run_script(
+                GROUP_MEMBERS, [group_key(self.prefix, group)], [cutoff]
+            )
+            delivered, dropped = await self._deliver_to(state, [m.decode() for m in members], head)
+        self.stats.group_deliveries += delivered
+        self.stats.group_drops += dropped
+
+    async def _deliver_to(
+        self, state: LoopState, members: list[str], head: list[Any]
+    ) -> tuple[int, int]:
+        """Deliver one payload to many members: a script call per shard (per slot on a cluster)."""
+        inboxes: dict[str, list[str]] = {}
+        lists: list[str] = []
+        for member in members:
+            inbox, bang, suffix = member.partition("!")
+            if bang:
+                inboxes.setdefault(inbox, []).append(suffix)
+            else:
+                lists.append(member)
+        batches: dict[tuple[int, str], tuple[list[str], list[Any]]] = {}
+        for inbox, suffixes in inboxes.items():
+            spec: list[Any] = ["i", len(suffixes)]
+            for suffix in suffixes:
+                spec += [suffix, self.capacity_for(f"{inbox}!{suffix}")]
+            keys = [inbox_key(self.prefix, inbox), counts_key(self.prefix, inbox)]
+            self._batch(state, batches, inbox, keys, spec)
+        for channel in lists:
+            self._batch(
+                state,
+                batches,
+                channel,
+                [channel_key(self.prefix, channel)],
+                ["l", self.capacity_for(channel)],
+            )
+        results = await asyncio.gather(
+            *(
+                state.shards[index].run_script(DELIVER, keys, [*head, *spec])
+                for (index, _), (keys, spec) in batches.items()
+            )
+        )
+        return sum(int(r[0]) for r in results), sum(int(r[1]) for r in results)
+
+    def _batch(
+        self,
+        state: LoopState,
+        batches: dict[tuple[int, str], tuple[list[str], list[Any]]],
+        name: str,
+        keys: list[str],
+        spec: list[Any],
+    ) -> None:
+        index = state.ring.index(name)
+        # A cluster runs a script on one slot only, so every destination is its own batch.
+        slot = name if state.shards[index].is_cluster else ""
+        batch_keys, batch_spec = batches.setdefault((index, slot), ([], []))
+        batch_keys.extend(keys)
+        batch_spec.extend(spec)
+
+    async def flush(self) -> None:
+        """Delete every message, inbox and group under this layer's prefix, on every shard."""
+        state = self._state()
+        for shard in state.shards:
+            for pattern in key_patterns(self.prefix):
+                keys = [key async for key in shard.client.scan_iter(match=pattern, count=1000)]
+                for start in range(0, len(keys), 500):
+                    batch = keys[start : start + 500]
+                    if shard.is_cluster:
+                        await asyncio.gather(*(shard.execute("UNLINK", key) for key in batch))
+                    else:
+                        await shard.execute("UNLINK", *batch)
+        state.clear_local()
+        self._memberships.clear()
+
+    async def close(self) -> None:
+        """Stop this event loop's background readers and close its connections."""
+        loop = asyncio.get_running_loop()
+        state = self._states.pop(loop, None)
+        if state is not None:
+            await state.aclose()
+
+    def _is_local(self, channel: str) -> bool:
+        inbox, bang, _ = channel.partition("!")
+        return bool(bang) and inbox.endswith(self.client_id)
+
+    async def _recovered(self, shard: Shard) -> None:
+        """After an outage: detect a restarted server and restore this process's memberships."""
+        restarted = await shard.restarted()
+        if restarted:
+            self.stats.redis_restarts += 1
+        if restarted or restarted is None:
+            logger.warning(
+                "Redis %s: messages queued there before the outage are lost; restoring %d "
+                "group membership(s) of this process",
+                "restarted" if restarted else "may have restarted",
+                sum(len(members) for members in self._memberships.values()),
+            )
+        state = self._states.get(asyncio.get_running_loop())
+        if state is None:
+            return
+        for group, members in list(self._memberships.items()):
+            for channel, added in list(members.items()):
+                try:
+                    await state.shard_for(group).run_script(
+                        GROUP_ADD,
+                        [group_key(self.prefix, group)],
+                        [added, channel, int(self.group_expiry) + 1],
+                    )
+                except RedisError:
+                    return
