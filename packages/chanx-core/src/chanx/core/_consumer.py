@@ -15,25 +15,22 @@ from typing import Any, ClassVar
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-from asgiref.sync import async_to_sync
 from pydantic import ValidationError
 
-from chanx.core._adapters import resolve_channel_layer
 from chanx.core._app import ConsumerApp
 from chanx.core._auth import AuthResult, BaseAuthenticator
 from chanx.core._errors import ErrorCode, describe_decode_error, encode_error, extract_ref
-from chanx.core._messages import BaseEvent, BaseMessage, CompleteMessage
+from chanx.core._groups import SEND_TEXT_EVENT, LayerMessaging
+from chanx.core._messages import BaseMessage, CompleteMessage, encode_message
 from chanx.core._routing import RouteTable, build_routes
 from chanx.core._scope import path_params
 from chanx.core.layers import ChannelLayer
 from chanx.core.types import Message, Receive, Scope, Send
 
-__all__ = ["SEND_TEXT_EVENT", "AsyncJsonWebsocketConsumer"]
+__all__ = ["AsyncJsonWebsocketConsumer"]
 
 logger = logging.getLogger("chanx.consumer")
 
-#: Layer event carrying a ready JSON frame (``text``) to forward without re-encoding.
-SEND_TEXT_EVENT = "chanx.send"
 INTERNAL_ERROR = 1011
 _MAX_REASON_BYTES = 123  # the WebSocket protocol's limit for a close reason
 
@@ -46,17 +43,12 @@ def _defining_namespace() -> dict[str, Any]:
     return dict(frame.f_locals) if frame is not None else {}
 
 
-def encode_message(message: BaseMessage) -> str:
-    """JSON text of ``message`` with its aliases (the serializer itself, minus the wrapper)."""
-    return message.__pydantic_serializer__.to_json(message, by_alias=True).decode()
-
-
 def _clip_reason(reason: str | None) -> str:
     data = (reason or "").encode()[:_MAX_REASON_BYTES]
     return data.decode(errors="ignore")
 
 
-class AsyncJsonWebsocketConsumer:
+class AsyncJsonWebsocketConsumer(LayerMessaging):
     """A typed WebSocket endpoint: decorate methods, mount ``as_asgi()`` on a route.
 
     Class options:
@@ -75,9 +67,7 @@ class AsyncJsonWebsocketConsumer:
         emits: Messages the server pushes on its own, for documentation.
     """
 
-    channel_layer_alias: ClassVar[str | None] = "default"
     authenticator_class: ClassVar[type[BaseAuthenticator] | None] = None
-    groups: ClassVar[Sequence[str]] = ()
     subprotocols: ClassVar[Sequence[str]] = ()
     send_completion: ClassVar[bool] = False
     max_concurrent_frames: ClassVar[int] = 1
@@ -135,21 +125,7 @@ class AsyncJsonWebsocketConsumer:
                 raise TypeError(f"{cls.__qualname__}.as_asgi() got unknown option {key!r}")
         return ConsumerApp(cls, initkwargs)
 
-    @classmethod
-    def get_layer(cls, scope: Scope | None = None) -> ChannelLayer | None:
-        """The channel layer named by ``channel_layer_alias`` (None when that is None).
-
-        With a connection ``scope``, the framework that routed it resolves the alias (Django
-        through ``CHANNEL_LAYERS``); see `chanx.core.layers` for the full order.
-        """
-        alias = cls.channel_layer_alias
-        return None if alias is None else resolve_channel_layer(alias, scope)
-
     # -- hooks -------------------------------------------------------------------------
-
-    async def get_groups(self) -> Sequence[str]:
-        """Groups to join before accept; defaults to the ``groups`` class attribute."""
-        return list(self.groups)
 
     def select_subprotocol(self, offered: Sequence[str]) -> str | None:
         """Pick the subprotocol to accept from those the client ``offered``."""
@@ -404,101 +380,6 @@ class AsyncJsonWebsocketConsumer:
             )
         except Exception:  # the client may already be gone
             logger.debug("close after the client left", exc_info=True)
-
-    # -- groups and broadcasting -------------------------------------------------------
-
-    def _require_layer(self) -> tuple[ChannelLayer, str]:
-        if self.channel_layer is None or self.channel_name is None:
-            raise RuntimeError(
-                f"{type(self).__qualname__} has no channel layer (channel_layer_alias is None)"
-            )
-        return self.channel_layer, self.channel_name
-
-    async def _join_initial_groups(self) -> None:
-        layer = self.get_layer(self.scope)
-        if layer is None:
-            return
-        self.channel_layer = layer
-        self.channel_name = await layer.new_channel()
-        for group in await self.get_groups():
-            await self.join_group(group)
-
-    async def join_group(self, group: str) -> None:
-        """Add this connection to ``group``."""
-        layer, name = self._require_layer()
-        await layer.group_add(group, name)
-        self._joined[group] = None
-
-    async def leave_group(self, group: str) -> None:
-        """Remove this connection from ``group``."""
-        layer, name = self._require_layer()
-        await layer.group_discard(group, name)
-        self._joined.pop(group, None)
-
-    @property
-    def joined_groups(self) -> tuple[str, ...]:
-        """Groups this connection is in."""
-        return tuple(self._joined)
-
-    async def broadcast_message(
-        self,
-        message: BaseMessage,
-        groups: Sequence[str] | str | None = None,
-        *,
-        exclude_current: bool = False,
-    ) -> None:
-        """Send ``message`` to the clients of every connection in ``groups``.
-
-        The message is encoded once; receivers forward the text as is. ``groups``
-        defaults to the groups this connection joined.
-        """
-        layer, name = self._require_layer()
-        targets = [groups] if isinstance(groups, str) else (groups or list(self._joined))
-        event: dict[str, Any] = {
-            "type": SEND_TEXT_EVENT,
-            "text": encode_message(message),
-        }
-        if exclude_current:
-            event["exclude"] = name
-        for group in targets:
-            await layer.group_send(group, event)
-
-    @classmethod
-    def _layer_or_error(cls) -> ChannelLayer:
-        layer = cls.get_layer()
-        if layer is None:
-            raise RuntimeError(
-                f"{cls.__qualname__} has no channel layer (channel_layer_alias is None)"
-            )
-        return layer
-
-    @classmethod
-    async def broadcast_event(
-        cls, event: BaseEvent, groups: Sequence[str] | str | None = None
-    ) -> None:
-        """Send ``event`` to ``groups`` (default: the class's ``groups``) through the layer."""
-        layer = cls._layer_or_error()
-        targets = [groups] if isinstance(groups, str) else (groups or list(cls.groups))
-        data = event.model_dump(mode="json", by_alias=True)
-        for group in targets:
-            await layer.group_send(group, data)
-
-    @classmethod
-    async def send_event(cls, event: BaseEvent, channel_name: str) -> None:
-        """Send ``event`` to the one connection listening on ``channel_name``."""
-        await cls._layer_or_error().send(channel_name, event.model_dump(mode="json", by_alias=True))
-
-    @classmethod
-    def broadcast_event_sync(
-        cls, event: BaseEvent, groups: Sequence[str] | str | None = None
-    ) -> None:
-        """`broadcast_event` for sync code: views, Celery tasks, scripts."""
-        async_to_sync(cls.broadcast_event)(event, groups)
-
-    @classmethod
-    def send_event_sync(cls, event: BaseEvent, channel_name: str) -> None:
-        """`send_event` for sync code: views, Celery tasks, scripts."""
-        async_to_sync(cls.send_event)(event, channel_name)
 
 
 AsyncJsonWebsocketConsumer._ws_routes = build_routes(AsyncJsonWebsocketConsumer, "ws", {})

@@ -20,6 +20,7 @@ __all__ = [
     "ErrorPayload",
     "PingMessage",
     "PongMessage",
+    "encode_message",
     "literal_values",
 ]
 
@@ -127,3 +128,8 @@ class CompleteMessage(BaseMessage):
 
     action: Literal["complete"] = "complete"
     payload: None = None
+
+
+def encode_message(message: BaseMessage) -> str:
+    """JSON text of ``message`` with its aliases (the serializer itself, minus the wrapper)."""
+    return message.__pydantic_serializer__.to_json(message, by_alias=True).decode()

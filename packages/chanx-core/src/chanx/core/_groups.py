@@ -1,0 +1,139 @@
+"""Groups, broadcasts and typed events through the channel layer, as a consumer mixin."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from asgiref.sync import async_to_sync
+
+from chanx.core._adapters import resolve_channel_layer
+from chanx.core._messages import BaseEvent, BaseMessage, encode_message
+from chanx.core.layers import ChannelLayer
+from chanx.core.types import Scope
+
+__all__ = ["SEND_TEXT_EVENT", "LayerMessaging"]
+
+#: Layer event carrying a ready JSON frame (``text``) to forward without re-encoding.
+SEND_TEXT_EVENT = "chanx.send"
+
+
+class LayerMessaging:
+    """The channel-layer half of a consumer: groups joined, broadcasts and typed events."""
+
+    channel_layer_alias: ClassVar[str | None] = "default"
+    groups: ClassVar[Sequence[str]] = ()
+
+    scope: Scope
+    channel_layer: ChannelLayer | None
+    channel_name: str | None
+    _joined: dict[str, None]
+
+    @classmethod
+    def get_layer(cls, scope: Scope | None = None) -> ChannelLayer | None:
+        """The channel layer named by ``channel_layer_alias`` (None when that is None).
+
+        With a connection ``scope``, the framework that routed it resolves the alias (Django
+        through ``CHANNEL_LAYERS``); see `chanx.core.layers` for the full order.
+        """
+        alias = cls.channel_layer_alias
+        return None if alias is None else resolve_channel_layer(alias, scope)
+
+    async def get_groups(self) -> Sequence[str]:
+        """Groups to join before accept; defaults to the ``groups`` class attribute."""
+        return list(self.groups)
+
+    # -- groups and broadcasting -------------------------------------------------------
+
+    def _require_layer(self) -> tuple[ChannelLayer, str]:
+        if self.channel_layer is None or self.channel_name is None:
+            raise RuntimeError(
+                f"{type(self).__qualname__} has no channel layer (channel_layer_alias is None)"
+            )
+        return self.channel_layer, self.channel_name
+
+    async def _join_initial_groups(self) -> None:
+        layer = self.get_layer(self.scope)
+        if layer is None:
+            return
+        self.channel_layer = layer
+        self.channel_name = await layer.new_channel()
+        for group in await self.get_groups():
+            await self.join_group(group)
+
+    async def join_group(self, group: str) -> None:
+        """Add this connection to ``group``."""
+        layer, name = self._require_layer()
+        await layer.group_add(group, name)
+        self._joined[group] = None
+
+    async def leave_group(self, group: str) -> None:
+        """Remove this connection from ``group``."""
+        layer, name = self._require_layer()
+        await layer.group_discard(group, name)
+        self._joined.pop(group, None)
+
+    @property
+    def joined_groups(self) -> tuple[str, ...]:
+        """Groups this connection is in."""
+        return tuple(self._joined)
+
+    async def broadcast_message(
+        self,
+        message: BaseMessage,
+        groups: Sequence[str] | str | None = None,
+        *,
+        exclude_current: bool = False,
+    ) -> None:
+        """Send ``message`` to the clients of every connection in ``groups``.
+
+        The message is encoded once; receivers forward the text as is. ``groups``
+        defaults to the groups this connection joined.
+        """
+        layer, name = self._require_layer()
+        targets = [groups] if isinstance(groups, str) else (groups or list(self._joined))
+        event: dict[str, Any] = {
+            "type": SEND_TEXT_EVENT,
+            "text": encode_message(message),
+        }
+        if exclude_current:
+            event["exclude"] = name
+        for group in targets:
+            await layer.group_send(group, event)
+
+    @classmethod
+    def _layer_or_error(cls) -> ChannelLayer:
+        layer = cls.get_layer()
+        if layer is None:
+            raise RuntimeError(
+                f"{cls.__qualname__} has no channel layer (channel_layer_alias is None)"
+            )
+        return layer
+
+    @classmethod
+    async def broadcast_event(
+        cls, event: BaseEvent, groups: Sequence[str] | str | None = None
+    ) -> None:
+        """Send ``event`` to ``groups`` (default: the class's ``groups``) through the layer."""
+        layer = cls._layer_or_error()
+        targets = [groups] if isinstance(groups, str) else (groups or list(cls.groups))
+        data = event.model_dump(mode="json", by_alias=True)
+        for group in targets:
+            await layer.group_send(group, data)
+
+    @classmethod
+    async def send_event(cls, event: BaseEvent, channel_name: str) -> None:
+        """Send ``event`` to the one connection listening on ``channel_name``."""
+        await cls._layer_or_error().send(channel_name, event.model_dump(mode="json", by_alias=True))
+
+    @classmethod
+    def broadcast_event_sync(
+        cls, event: BaseEvent, groups: Sequence[str] | str | None = None
+    ) -> None:
+        """`broadcast_event` for sync code: views, Celery tasks, scripts."""
+        async_to_sync(cls.broadcast_event)(event, groups)
+
+    @classmethod
+    def send_event_sync(cls, event: BaseEvent, channel_name: str) -> None:
+        """`send_event` for sync code: views, Celery tasks, scripts."""
+        async_to_sync(cls.send_event)(event, channel_name)
