@@ -24,7 +24,8 @@ from chanx.core import register_channel_layer
 from .consumers import ChatConsumer, UserConsumer, user_group
 from .messages import NAME_PATTERN, NotifyEvent
 
-logger = logging.getLogger("examples.chat")
+# uvicorn shows INFO records of its own loggers only; the demo reports its layer there.
+logger = logging.getLogger("uvicorn.error")
 
 STATIC = FilePath(__file__).parent / "static"
 # The page runs no inline script and loads nothing from elsewhere.
@@ -35,10 +36,11 @@ CSP = "default-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'"
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     url = os.environ.get("CHANX_LAYER_URL")
     if not url:
+        logger.info("Chanx channel layer: in-memory (set CHANX_LAYER_URL to share it)")
         yield
         return
     layer = register_channel_layer("default", url)
-    logger.info("channel layer 'default': %r", layer)
+    logger.info("Chanx channel layer: %r", layer)
     try:
         yield
     finally:
