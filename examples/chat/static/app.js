@@ -79,7 +79,7 @@
     },
     notification({ payload }) {
       const from = payload.sender ? `from ${payload.sender}` : "from the server";
-      addLine("notification", [span("who", `🔔 Notification ${from}:`), payload.text]);
+      addLine("notification", [span("who", `Notification ${from}:`), payload.text]);
     },
     pong(frame) {
       const started = pings.get(frame.ref);
