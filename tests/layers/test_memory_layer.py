@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from typing import Any
 
 import anyio
@@ -271,3 +272,34 @@ async def test_close_does_nothing() -> None:
     await layer.close()
     assert await layer.receive("chan") == {"type": "x"}
     assert "capacity=100" in repr(layer)
+
+
+async def test_receivers_cancelled_at_random_lose_and_duplicate_nothing() -> None:
+    layer = InMemoryChannelLayer(capacity=10_000)
+    rng = random.Random(20240601)
+    total = 2000
+    received: list[int] = []
+    all_received = asyncio.Event()
+
+    async def receive_forever() -> None:
+        while True:
+            received.append((await layer.receive("chan"))["index"])
+            if len(received) == total:
+                all_received.set()
+
+    receivers = [asyncio.create_task(receive_forever()) for _ in range(4)]
+    for index in range(total):
+        await layer.send("chan", {"type": "x", "index": index})
+        if rng.random() < 0.3:
+            victim = rng.randrange(len(receivers))
+            receivers[victim].cancel()
+            receivers[victim] = asyncio.create_task(receive_forever())
+        for _ in range(rng.randrange(3)):
+            await asyncio.sleep(0)  # vary the interleaving of senders, wake-ups and cancels
+    with anyio.fail_after(5):
+        await all_received.wait()
+    for task in receivers:
+        task.cancel()
+    await asyncio.gather(*receivers, return_exceptions=True)
+    assert sorted(received) == list(range(total))
+    assert layer._channels == {}
