@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -20,10 +20,19 @@ from pydantic import ValidationError
 from chanx.core._app import ConsumerApp
 from chanx.core._auth import AuthResult, BaseAuthenticator
 from chanx.core._errors import ErrorCode, describe_decode_error, encode_error, extract_ref
-from chanx.core._groups import SEND_TEXT_EVENT, LayerMessaging
+from chanx.core._groups import LayerMessaging
+from chanx.core._handshake import clip_reason, reject
+from chanx.core._limits import (
+    POLICY_VIOLATION,
+    TRY_AGAIN_LATER,
+    ConnectionCounter,
+    FrameGate,
+    SendWatchdog,
+    origin_allowed,
+)
 from chanx.core._messages import BaseMessage, CompleteMessage, encode_message
 from chanx.core._routing import RouteTable, build_routes
-from chanx.core._scope import path_params
+from chanx.core._scope import get_header, path_params
 from chanx.core.layers import ChannelLayer
 from chanx.core.types import Message, Receive, Scope, Send
 
@@ -32,7 +41,7 @@ __all__ = ["AsyncJsonWebsocketConsumer"]
 logger = logging.getLogger("chanx.consumer")
 
 INTERNAL_ERROR = 1011
-_MAX_REASON_BYTES = 123  # the WebSocket protocol's limit for a close reason
+_connections = ConnectionCounter()
 
 
 def _defining_namespace() -> dict[str, Any]:
@@ -41,11 +50,6 @@ def _defining_namespace() -> dict[str, Any]:
     while frame is not None and frame.f_code.co_name == "__init_subclass__":
         frame = frame.f_back  # type: ignore[assignment]
     return dict(frame.f_locals) if frame is not None else {}
-
-
-def _clip_reason(reason: str | None) -> str:
-    data = (reason or "").encode()[:_MAX_REASON_BYTES]
-    return data.decode(errors="ignore")
 
 
 class AsyncJsonWebsocketConsumer(LayerMessaging):
@@ -65,6 +69,19 @@ class AsyncJsonWebsocketConsumer(LayerMessaging):
             read the reason of a handshake denial).
         send_auth_error: Send an error frame before closing a rejected socket.
         emits: Messages the server pushes on its own, for documentation.
+        allowed_origins: Origins (exact, ``https://*.example.com`` globs or ``*``) a browser
+            may connect from; others are denied in the handshake. None: no check.
+        max_connections: Open connections of this class per process; more are closed
+            with 1013 after an ``overloaded`` error frame. None: no limit.
+        max_frame_bytes: Largest client frame; a larger one closes with 1009, or gets a
+            ``frame_too_large`` error frame when ``oversized_frames = "error"``.
+        rate_limit: ``(frames_per_second, burst)``; a frame over it gets a
+            ``rate_limited`` error frame and is dropped, and ``rate_limit_close_after``
+            such frames in a row close the socket with 1008. None: no limit.
+        slow_client_timeout: Seconds a send may stay blocked on a client that stopped
+            reading before the connection is dropped (code 1008 to the disconnect hook).
+            None: wait forever; pushes then queue in the layer up to its capacity and
+            the layer drops further ones for this connection only.
     """
 
     authenticator_class: ClassVar[type[BaseAuthenticator] | None] = None
@@ -75,6 +92,13 @@ class AsyncJsonWebsocketConsumer(LayerMessaging):
     reject_in_handshake: ClassVar[bool] = False
     send_auth_error: ClassVar[bool] = True
     emits: ClassVar[Sequence[type[BaseMessage]]] = ()
+    allowed_origins: ClassVar[Sequence[str] | None] = None
+    max_connections: ClassVar[int | None] = None
+    max_frame_bytes: ClassVar[int | None] = 1024 * 1024
+    oversized_frames: ClassVar[Literal["close", "error"]] = "close"
+    rate_limit: ClassVar[tuple[float, int] | None] = None
+    rate_limit_close_after: ClassVar[int] = 20
+    slow_client_timeout: ClassVar[float | None] = None
 
     _ws_routes: ClassVar[RouteTable]
     _event_routes: ClassVar[RouteTable]
@@ -113,6 +137,8 @@ class AsyncJsonWebsocketConsumer(LayerMessaging):
         self._accepted = False
         self._closed = False
         self._cancel_scope: anyio.CancelScope | None = None
+        self._end_code = 1000
+        self._watchdog: SendWatchdog | None = None
 
     @classmethod
     def as_asgi(cls, **initkwargs: Any) -> ConsumerApp:
@@ -150,29 +176,46 @@ class AsyncJsonWebsocketConsumer(LayerMessaging):
         self.user = scope.get("user")
         if (await receive())["type"] != "websocket.connect":
             return
-        if not await self._authenticate():
+        if self.allowed_origins is not None:
+            origin = get_header(scope, "origin")
+            if not origin_allowed(origin, self.allowed_origins):
+                logger.warning("%s denied origin %r", type(self).__qualname__, origin)
+                await send({"type": "websocket.close", "code": POLICY_VIOLATION})
+                return
+        owner = type(self)
+        if not _connections.try_acquire(owner, self.max_connections):
+            await self._reject(TRY_AGAIN_LATER, "server is at capacity", ErrorCode.OVERLOADED)
             return
-        code = 1000
+        try:
+            if await self._authenticate():
+                await self._run()
+        finally:
+            _connections.release(owner)
+
+    async def _run(self) -> None:
         try:
             await self._join_initial_groups()
-            await send(
+            await self._send(
                 {
                     "type": "websocket.accept",
-                    "subprotocol": self.select_subprotocol(scope.get("subprotocols") or ()),
+                    "subprotocol": self.select_subprotocol(self.scope.get("subprotocols") or ()),
                 }
             )
             self._accepted = True
+            if self.slow_client_timeout is not None:
+                self._watchdog = SendWatchdog(self.slow_client_timeout)
+                self._send = self._watchdog.wrap(self._send)
             await self.on_connect()
-            code = await self._serve()
+            await self._serve()
         except Exception:
             logger.exception("%s failed; closing with 1011", type(self).__qualname__)
-            code = INTERNAL_ERROR
+            self._end_code = INTERNAL_ERROR
             await self._try_close(INTERNAL_ERROR, "internal error")
         finally:
             with anyio.CancelScope(shield=True):
-                await self._cleanup(code)
+                await self._cleanup(self._end_code)
 
-    async def _serve(self) -> int:
+    async def _serve(self) -> None:
         # The socket reader only reads, so a disconnect is seen (and cancels in-flight
         # work) even while a handler is busy; one worker handles frames in order.
         frames_in, frames_out = anyio.create_memory_object_stream[Message](self.max_pending_frames)
@@ -181,20 +224,42 @@ class AsyncJsonWebsocketConsumer(LayerMessaging):
                 self._cancel_scope = tg.cancel_scope
                 if self.channel_layer is not None and self.channel_name is not None:
                     tg.start_soon(self._read_layer, self.channel_layer, self.channel_name)
+                if self._watchdog is not None:
+                    tg.start_soon(self._watchdog.watch, self._drop_stalled_client)
                 tg.start_soon(self._handle_frames, frames_out)
-                code = await self._read_socket(frames_in)
+                self._end_code = await self._read_socket(frames_in)
                 tg.cancel_scope.cancel()
-        return code
 
     async def _read_socket(self, frames: MemoryObjectSendStream[Message]) -> int:
         receive = self._receive
+        gate = FrameGate.for_options(
+            max_bytes=self.max_frame_bytes,
+            close_oversized=self.oversized_frames == "close",
+            rate_limit=self.rate_limit,
+            close_after=self.rate_limit_close_after,
+        )
         while True:
             message = await receive()
             kind = message["type"]
             if kind == "websocket.receive":
-                await frames.send(message)
+                refusal = None if gate is None else gate.check(message)
+                if refusal is None:
+                    await frames.send(message)
+                elif refusal.close_code is not None:
+                    await self._try_close(refusal.close_code, refusal.detail)
+                    return refusal.close_code
+                else:
+                    await self._send_text(encode_error(refusal.error_code, refusal.detail))
+                    await self._complete(None)
             elif kind == "websocket.disconnect":
                 return int(message.get("code", 1000))
+
+    def _drop_stalled_client(self) -> None:
+        logger.warning("%s dropped a client that stopped reading", type(self).__qualname__)
+        self._closed = True  # a close frame would block like everything else
+        self._end_code = POLICY_VIOLATION
+        assert self._cancel_scope is not None
+        self._cancel_scope.cancel()
 
     async def _handle_frames(self, frames: MemoryObjectReceiveStream[Message]) -> None:
         if self.max_concurrent_frames <= 1:
@@ -242,39 +307,26 @@ class AsyncJsonWebsocketConsumer(LayerMessaging):
             result = await authenticator_class().authenticate(self.scope)
         except Exception:
             logger.exception("authenticator %s raised", authenticator_class.__qualname__)
-            await self._reject(INTERNAL_ERROR, "internal error")
+            await self._reject(INTERNAL_ERROR, "internal error", None)
             return False
         if not result.ok:
-            await self._reject(result.close_code, result.reason)
+            error = ErrorCode.FORBIDDEN if result.close_code == 4403 else ErrorCode.UNAUTHENTICATED
+            await self._reject(result.close_code, result.reason or "authentication failed", error)
             return False
         self.auth_result = result
         self.user = result.user
         return True
 
-    async def _reject(self, code: int, reason: str | None) -> None:
-        send = self._send
-        if self.reject_in_handshake:
-            if "websocket.http.response" in self.scope.get("extensions", {}):
-                status = {4401: 401, 4403: 403}.get(code, 500)
-                body = (reason or "connection rejected").encode()
-                await send(
-                    {
-                        "type": "websocket.http.response.start",
-                        "status": status,
-                        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-                    }
-                )
-                await send({"type": "websocket.http.response.body", "body": body})
-            else:
-                await send({"type": "websocket.close", "code": code})
-            return
-        await send({"type": "websocket.accept"})
-        if self.send_auth_error and code != INTERNAL_ERROR:
-            error = ErrorCode.FORBIDDEN if code == 4403 else ErrorCode.UNAUTHENTICATED
-            detail = reason or "authentication failed"
-            await send({"type": "websocket.send", "text": encode_error(error, detail)})
-        await send({"type": "websocket.close", "code": code, "reason": _clip_reason(reason)})
+    async def _reject(self, code: int, reason: str, error_code: str | None) -> None:
         self._closed = True
+        await reject(
+            self.scope,
+            self._send,
+            code=code,
+            reason=reason,
+            error_code=error_code if self.send_auth_error else None,
+            in_handshake=self.reject_in_handshake,
+        )
 
     # -- client frames -----------------------------------------------------------------
 
@@ -321,36 +373,6 @@ class AsyncJsonWebsocketConsumer(LayerMessaging):
                 item = item.model_copy(update={"ref": ref})
             await self._send_text(encode_message(item))
 
-    # -- channel-layer events ----------------------------------------------------------
-
-    async def _read_layer(self, layer: ChannelLayer, name: str) -> None:
-        while True:
-            event = await layer.receive(name)
-            await self._on_event(event)
-
-    async def _on_event(self, event: Mapping[str, Any]) -> None:
-        kind = event.get("type")
-        if kind == SEND_TEXT_EVENT:
-            if event.get("exclude") != self.channel_name:
-                await self._send_text(event["text"])
-            return
-        routes = self._event_routes
-        handler = routes.by_key.get(kind) if isinstance(kind, str) else None
-        if handler is None:
-            logger.warning("%s dropped an event of unknown type %r", type(self).__qualname__, kind)
-            return
-        try:
-            model = self._validate_event(event)
-        except ValidationError as exc:
-            logger.warning("%s dropped an invalid %r event: %s", type(self).__qualname__, kind, exc)
-            return
-        try:
-            result = await handler.func(self, model)
-            if result is not None:
-                await self._send_result(result)
-        except Exception:
-            logger.exception("event handler %s failed", handler.qualname)
-
     # -- sending -----------------------------------------------------------------------
 
     async def _send_text(self, text: str) -> None:
@@ -366,6 +388,7 @@ class AsyncJsonWebsocketConsumer(LayerMessaging):
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Close the connection; in-flight work of this connection is cancelled."""
+        self._end_code = code
         await self._try_close(code, reason)
         if self._cancel_scope is not None:
             self._cancel_scope.cancel()
@@ -376,7 +399,7 @@ class AsyncJsonWebsocketConsumer(LayerMessaging):
         self._closed = True
         try:
             await self._send(
-                {"type": "websocket.close", "code": code, "reason": _clip_reason(reason)}
+                {"type": "websocket.close", "code": code, "reason": clip_reason(reason)}
             )
         except Exception:  # the client may already be gone
             logger.debug("close after the client left", exc_info=True)

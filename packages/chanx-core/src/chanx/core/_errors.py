@@ -29,6 +29,9 @@ class ErrorCode:
     HANDLER_ERROR = "handler_error"
     UNAUTHENTICATED = "unauthenticated"
     FORBIDDEN = "forbidden"
+    FRAME_TOO_LARGE = "frame_too_large"
+    RATE_LIMITED = "rate_limited"
+    OVERLOADED = "overloaded"
 
 
 def encode_error(

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from asgiref.sync import async_to_sync
+from pydantic import ValidationError
 
 from chanx.core._adapters import resolve_channel_layer
 from chanx.core._messages import BaseEvent, BaseMessage, encode_message
+from chanx.core._routing import RouteTable
 from chanx.core.layers import ChannelLayer
 from chanx.core.types import Scope
 
 __all__ = ["SEND_TEXT_EVENT", "LayerMessaging"]
+
+logger = logging.getLogger("chanx.consumer")
 
 #: Layer event carrying a ready JSON frame (``text``) to forward without re-encoding.
 SEND_TEXT_EVENT = "chanx.send"
@@ -28,6 +33,14 @@ class LayerMessaging:
     channel_layer: ChannelLayer | None
     channel_name: str | None
     _joined: dict[str, None]
+    _event_routes: ClassVar[RouteTable]
+    _validate_event: ClassVar[staticmethod[[Any], Any]]
+
+    async def _send_text(self, text: str) -> None:
+        raise NotImplementedError
+
+    async def _send_result(self, result: Any, ref: str | int | None = None) -> None:
+        raise NotImplementedError
 
     @classmethod
     def get_layer(cls, scope: Scope | None = None) -> ChannelLayer | None:
@@ -102,6 +115,22 @@ class LayerMessaging:
             await layer.group_send(group, event)
 
     @classmethod
+    async def broadcast_to(cls, message: BaseMessage, groups: Sequence[str] | str) -> None:
+        """Send ``message`` to the clients of ``groups`` from anywhere (views, tasks).
+
+        Like `broadcast_message`, the message is encoded once and forwarded as is.
+        """
+        layer = cls._layer_or_error()
+        event = {"type": SEND_TEXT_EVENT, "text": encode_message(message)}
+        for group in [groups] if isinstance(groups, str) else groups:
+            await layer.group_send(group, event)
+
+    @classmethod
+    def broadcast_to_sync(cls, message: BaseMessage, groups: Sequence[str] | str) -> None:
+        """`broadcast_to` for sync code."""
+        async_to_sync(cls.broadcast_to)(message, groups)
+
+    @classmethod
     def _layer_or_error(cls) -> ChannelLayer:
         layer = cls.get_layer()
         if layer is None:
@@ -137,3 +166,31 @@ class LayerMessaging:
     def send_event_sync(cls, event: BaseEvent, channel_name: str) -> None:
         """`send_event` for sync code: views, Celery tasks, scripts."""
         async_to_sync(cls.send_event)(event, channel_name)
+
+    async def _read_layer(self, layer: ChannelLayer, name: str) -> None:
+        while True:
+            event = await layer.receive(name)
+            await self._on_event(event)
+
+    async def _on_event(self, event: Mapping[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == SEND_TEXT_EVENT:
+            if event.get("exclude") != self.channel_name:
+                await self._send_text(event["text"])
+            return
+        routes = self._event_routes
+        handler = routes.by_key.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            logger.warning("%s dropped an event of unknown type %r", type(self).__qualname__, kind)
+            return
+        try:
+            model = self._validate_event(event)
+        except ValidationError as exc:
+            logger.warning("%s dropped an invalid %r event: %s", type(self).__qualname__, kind, exc)
+            return
+        try:
+            result = await handler.func(self, model)
+            if result is not None:
+                await self._send_result(result)
+        except Exception:
+            logger.exception("event handler %s failed", handler.qualname)

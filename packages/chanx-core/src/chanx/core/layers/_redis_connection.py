@@ -137,18 +137,22 @@ class Shard:
         self.pool_timeout = pool_timeout
         self.is_cluster = "cluster_nodes" in spec
         self.client = self._make_client(pool_size)
-        self.reader = self._make_client(4)
-        # Cluster and Sentinel pools raise when exhausted, so a semaphore makes them wait.
-        self._limiter = (
-            asyncio.Semaphore(pool_size) if self.is_cluster or "sentinels" in spec else None
-        )
+        # Blocking pops hold a connection for up to a second: a pool of their own keeps them
+        # from starving sends, and sends from starving them.
+        self.reader = self._make_client(pool_size)
+        # Cluster and Sentinel pools raise when exhausted, so semaphores make them wait.
+        waits = self.is_cluster or "sentinels" in spec
+        self._limits: dict[int, asyncio.Semaphore | None] = {
+            id(self.client): asyncio.Semaphore(pool_size) if waits else None,
+            id(self.reader): asyncio.Semaphore(pool_size) if waits else None,
+        }
         self._shas: dict[str, str] = {}
         self.run_identity: str | None = None
 
     async def restarted(self) -> bool | None:
         """Note the server's run id; say whether it changed (None: unknown or first look)."""
         try:
-            info = await self.execute("INFO", "server", client=self.reader)
+            info = await self.execute("INFO", "server")
         except (RedisError, OSError):
             return None
         if "run_id" in info:
@@ -188,16 +192,18 @@ class Shard:
             )
         return Redis(connection_pool=pool)
 
-    async def execute(self, *args: Any, client: Any = None) -> Any:
-        target = self.client if client is None else client
-        if self._limiter is None or client is not None:
-            return await target.execute_command(*args)
+    async def execute(self, *args: Any, blocking: bool = False) -> Any:
+        """Run one command; ``blocking`` ones (BLPOP...) use the readers' pool."""
+        client = self.reader if blocking else self.client
+        limit = self._limits[id(client)]
+        if limit is None:
+            return await client.execute_command(*args)
         async with asyncio.timeout(self.pool_timeout):
-            await self._limiter.acquire()
+            await limit.acquire()
         try:
-            return await target.execute_command(*args)
+            return await client.execute_command(*args)
         finally:
-            self._limiter.release()
+            limit.release()
 
     async def run_script(self, source: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """Run a Lua script by SHA, loading it on first use or after a server restart."""

@@ -90,11 +90,11 @@ async def _recover(shard: Shard, settings: Settings, what: str, error: BaseExcep
         await asyncio.sleep(delay * (0.5 + random.random()))
         delay = min(delay * 2, 2.0)
         try:
-            await shard.execute("PING", client=shard.reader)
+            await shard.execute("PING")
         except (RedisError, OSError):
             continue
-        stats.reconnects += 1
         await settings.on_recovered(shard)
+        stats.reconnects += 1
         return
 
 
@@ -141,11 +141,11 @@ class Inbox:
         self._acks.clear()
 
     async def _pop(self) -> list[bytes]:
-        shard, client = self.shard, self.shard.reader
+        shard = self.shard
         if self._blmpop:
             try:
                 reply = await shard.execute(
-                    "BLMPOP", BLOCK_SECONDS, 1, self.key, "LEFT", "COUNT", BATCH, client=client
+                    "BLMPOP", BLOCK_SECONDS, 1, self.key, "LEFT", "COUNT", BATCH, blocking=True
                 )
             except ResponseError as error:
                 if "unknown command" not in str(error).lower():
@@ -153,10 +153,10 @@ class Inbox:
                 self._blmpop = False  # Redis < 7
             else:
                 return list(reply[1]) if reply else []
-        reply = await shard.execute("BLPOP", self.key, BLOCK_SECONDS, client=client)
+        reply = await shard.execute("BLPOP", self.key, BLOCK_SECONDS, blocking=True)
         if not reply:
             return []
-        rest = await shard.execute("LPOP", self.key, BATCH, client=client)
+        rest = await shard.execute("LPOP", self.key, BATCH)
         return [reply[1], *(rest or [])]
 
     async def _read(self) -> None:
@@ -269,7 +269,9 @@ class Puller:
         try:
             while self.box.waiting > self.box.queue.qsize() and not self._closing:
                 try:
-                    reply = await self.shard.execute("BLPOP", self.key, BLOCK_SECONDS)
+                    reply = await self.shard.execute(
+                        "BLPOP", self.key, BLOCK_SECONDS, blocking=True
+                    )
                 except (RedisError, OSError) as error:
                     await _recover(self.shard, self.settings, f"channel {self.channel!r}", error)
                     continue

@@ -1,0 +1,216 @@
+"""Protection against hostile or broken clients.
+
+Origins, rates, sizes, connection counts and stalled readers: every check is off or cheap
+unless a consumer option enables it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import anyio
+
+from chanx.core._errors import ErrorCode
+from chanx.core.types import Message, Send
+
+__all__ = [
+    "ConnectionCounter",
+    "FrameGate",
+    "Refusal",
+    "SendWatchdog",
+    "TokenBucket",
+    "origin_allowed",
+    "text_size_exceeds",
+]
+
+# Close codes (RFC 6455 and the 4xxx range Chanx uses).
+POLICY_VIOLATION = 1008
+MESSAGE_TOO_BIG = 1009
+TRY_AGAIN_LATER = 1013
+
+
+class TokenBucket:
+    """``rate`` frames per second on average, with bursts of up to ``burst`` frames."""
+
+    __slots__ = ("burst", "rate", "stamp", "tokens")
+
+    def __init__(self, rate: float, burst: int) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError(f"rate limit needs rate > 0 and burst >= 1, but got {(rate, burst)!r}")
+        self.rate = rate
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        """Spend one token if there is one."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+def origin_allowed(origin: str | None, allowed: Sequence[str]) -> bool:
+    """Whether a handshake's ``Origin`` header passes the allow-list.
+
+    Entries are exact origins (``https://chat.example.com``), glob patterns
+    (``https://*.example.com``) or ``*``. A request without an Origin header is not from
+    a browser, where Origin checks mean something, and passes; authenticate such clients.
+    """
+    if origin is None:
+        return True
+    origin = origin.lower().rstrip("/")
+    for entry in allowed:
+        entry = entry.lower().rstrip("/")
+        if entry == "*" or entry == origin or ("*" in entry and fnmatch.fnmatchcase(origin, entry)):
+            return True
+    return False
+
+
+def text_size_exceeds(data: str | bytes, limit: int) -> bool:
+    """Whether ``data`` is over ``limit`` bytes (UTF-8), encoding only when it might be."""
+    if isinstance(data, bytes):
+        return len(data) > limit
+    if len(data) * 4 <= limit:  # a character is at most 4 bytes: surely small enough
+        return False
+    return len(data) > limit or len(data.encode("utf-8", "surrogatepass")) > limit
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a frame was not let through, and whether the connection must close."""
+
+    error_code: str
+    detail: str
+    close_code: int | None = None
+
+
+class FrameGate:
+    """Size and rate checks on each client frame, before it is queued for a handler."""
+
+    __slots__ = ("bucket", "close_after", "close_oversized", "limited", "max_bytes")
+
+    def __init__(
+        self,
+        *,
+        max_bytes: int | None,
+        close_oversized: bool,
+        bucket: TokenBucket | None,
+        close_after: int,
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.close_oversized = close_oversized
+        self.bucket = bucket
+        self.close_after = close_after
+        self.limited = 0
+
+    @classmethod
+    def for_options(
+        cls,
+        *,
+        max_bytes: int | None,
+        close_oversized: bool,
+        rate_limit: tuple[float, int] | None,
+        close_after: int,
+    ) -> FrameGate | None:
+        """A gate for these consumer options, or None when every check is off."""
+        if max_bytes is None and rate_limit is None:
+            return None
+        bucket = TokenBucket(*rate_limit) if rate_limit is not None else None
+        return cls(
+            max_bytes=max_bytes,
+            close_oversized=close_oversized,
+            bucket=bucket,
+            close_after=close_after,
+        )
+
+    def check(self, message: Message) -> Refusal | None:
+        """None to let the frame through, else the refusal."""
+        if self.max_bytes is not None:
+            data = message.get("text")
+            if data is None:
+                data = message.get("bytes") or b""
+            if text_size_exceeds(data, self.max_bytes):
+                detail = f"frame is larger than {self.max_bytes} bytes"
+                close = MESSAGE_TOO_BIG if self.close_oversized else None
+                return Refusal(ErrorCode.FRAME_TOO_LARGE, detail, close)
+        if self.bucket is not None:
+            if self.bucket.take():
+                self.limited = 0
+            else:
+                self.limited += 1
+                if self.limited >= self.close_after:
+                    return Refusal(ErrorCode.RATE_LIMITED, "rate limit exceeded", POLICY_VIOLATION)
+                return Refusal(ErrorCode.RATE_LIMITED, "too many frames; slow down")
+        return None
+
+
+class ConnectionCounter:
+    """Open connections per consumer class, in this process."""
+
+    __slots__ = ("_counts",)
+
+    def __init__(self) -> None:
+        self._counts: dict[type, int] = {}
+
+    def try_acquire(self, owner: type, limit: int | None) -> bool:
+        """Count one more connection of ``owner`` unless ``limit`` is reached."""
+        count = self._counts.get(owner, 0)
+        if limit is not None and count >= limit:
+            return False
+        self._counts[owner] = count + 1
+        return True
+
+    def release(self, owner: type) -> None:
+        """Count one connection of ``owner`` less."""
+        self._counts[owner] = self._counts.get(owner, 1) - 1
+
+    def count(self, owner: type) -> int:
+        """Open connections of ``owner``."""
+        return self._counts.get(owner, 0)
+
+
+class SendWatchdog:
+    """Notices a client that stopped reading: a send blocked for longer than ``limit`` s.
+
+    Servers apply back-pressure (a send waits while the client's TCP window is full), so
+    a stalled reader shows up as a send that does not return.
+    """
+
+    __slots__ = ("in_flight", "limit", "started")
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.in_flight = 0
+        self.started: float | None = None
+
+    def wrap(self, send: Send) -> Send:
+        """``send``, timed."""
+
+        async def watched(message: Message) -> None:
+            self.in_flight += 1
+            if self.started is None:
+                self.started = time.monotonic()
+            try:
+                await send(message)
+            finally:
+                self.in_flight -= 1
+                # progress was made: another blocked send starts its clock anew
+                self.started = time.monotonic() if self.in_flight else None
+
+        return watched
+
+    async def watch(self, on_stall: Callable[[], None]) -> None:
+        """Call ``on_stall`` once a send has been blocked for ``limit`` seconds."""
+        while True:
+            await anyio.sleep(self.limit / 4)
+            started = self.started
+            if started is not None and time.monotonic() - started > self.limit:
+                on_stall()
+                return

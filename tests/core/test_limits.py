@@ -1,0 +1,150 @@
+"""Limits and policies: frame size, rate, origin, connection count, stalled readers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+
+from chanx.core import AsyncJsonWebsocketConsumer, PingMessage, PongMessage, ws_handler
+from chanx.core.layers import InMemoryChannelLayer
+from chanx.core.types import Message
+from chanx.testing import WebsocketCommunicator
+from tests.core.messages import ChatNotification, ChatPayload
+
+disconnects: list[int] = []
+disconnected = anyio.Event()
+
+
+class Limited(AsyncJsonWebsocketConsumer):
+    groups = ["room"]
+    max_frame_bytes = 100
+
+    @ws_handler
+    async def ping(self, message: PingMessage) -> PongMessage:
+        return PongMessage()
+
+    async def on_disconnect(self, code: int) -> None:
+        disconnects.append(code)
+        disconnected.set()
+
+
+pytestmark = pytest.mark.usefixtures("memory_layer")
+
+
+async def test_oversized_frame_closes_1009() -> None:
+    async with WebsocketCommunicator(Limited.as_asgi(), "/ws") as ws:
+        await ws.send_text('{"action": "ping", "ref": "' + "x" * 200 + '"}')
+        closed = await ws.assert_closed(1009)
+    assert "larger than 100 bytes" in closed["reason"]
+
+
+async def test_multibyte_text_counts_bytes_not_characters() -> None:
+    async with WebsocketCommunicator(Limited.as_asgi(), "/ws") as ws:
+        await ws.send_text('{"action": "ping", "ref": "' + "é" * 40 + '"}')  # 70 chars, 110 bytes
+        await ws.assert_closed(1009)
+
+
+async def test_oversized_frame_can_get_an_error_frame_instead() -> None:
+    async with WebsocketCommunicator(Limited.as_asgi(oversized_frames="error"), "/ws") as ws:
+        await ws.send_bytes(b"x" * 101)
+        assert (await ws.receive_json())["payload"]["code"] == "frame_too_large"
+        await ws.send_json({"action": "ping"})
+        assert (await ws.receive_json())["action"] == "pong"
+
+
+async def test_rate_limit_answers_then_closes_1008_when_sustained() -> None:
+    app = Limited.as_asgi(rate_limit=(0.001, 3), rate_limit_close_after=3)
+    async with WebsocketCommunicator(app, "/ws") as ws:
+        for _ in range(5):
+            await ws.send_json({"action": "ping"})
+        actions = [(await ws.receive_json())["action"] for _ in range(5)]
+        assert sorted(actions) == ["error", "error", "pong", "pong", "pong"]
+        await ws.send_json({"action": "ping"})
+        closed = await ws.assert_closed(1008)
+    assert closed["reason"] == "rate limit exceeded"
+
+
+@pytest.mark.parametrize(
+    ("origin", "accepted"),
+    [
+        ("https://chat.example.com", True),
+        ("https://eu.example.com", True),
+        ("https://evil.example.org", False),
+        ("null", False),
+        (None, True),  # not a browser: authenticate such clients instead
+    ],
+)
+async def test_origin_allow_list(origin: str | None, accepted: bool) -> None:
+    app = Limited.as_asgi(allowed_origins=["https://chat.example.com", "https://*.example.com"])
+    headers = [("origin", origin)] if origin else []
+    ws = WebsocketCommunicator(app, "/ws", headers=headers)
+    result = await ws.connect()
+    assert result.accepted is accepted
+    if not accepted:
+        assert result.close_code == 1008
+        assert result.response_status == 403
+    await ws.disconnect()
+
+
+async def test_max_connections_rejects_clearly_and_frees_slots() -> None:
+    app = Limited.as_asgi(max_connections=1)
+    async with WebsocketCommunicator(app, "/ws") as first:
+        async with WebsocketCommunicator(app, "/ws") as second:
+            assert (await second.receive_json())["payload"]["code"] == "overloaded"
+            await second.assert_closed(1013)
+        await first.send_json({"action": "ping"})
+        assert (await first.receive_json())["action"] == "pong"
+    async with WebsocketCommunicator(app, "/ws") as third:
+        await third.send_json({"action": "ping"})
+        assert (await third.receive_json())["action"] == "pong"
+
+
+class StalledClient:
+    """Drives a consumer whose client accepted and then never reads again."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.inbox: list[Message] = [{"type": "websocket.connect"}]
+        self.accepted = anyio.Event()
+        self.forever = anyio.Event()
+
+    async def receive(self) -> Message:
+        if self.inbox:
+            return self.inbox.pop(0)
+        await self.forever.wait()
+        raise AssertionError("unreachable")
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "websocket.accept":
+            self.accepted.set()
+            return
+        await self.forever.wait()  # back-pressure: the client's TCP window is full
+
+    async def run(self) -> None:
+        await self.app({"type": "websocket", "path": "/ws", "headers": []}, self.receive, self.send)
+
+
+async def test_stalled_reader_is_dropped_and_does_not_block_others(
+    memory_layer: InMemoryChannelLayer,
+) -> None:
+    global disconnected
+    disconnects.clear()
+    disconnected = anyio.Event()
+    app = Limited.as_asgi(slow_client_timeout=0.2)
+    stalled = StalledClient(app)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(stalled.run)
+        with anyio.fail_after(2):
+            await stalled.accepted.wait()
+        async with WebsocketCommunicator(app, "/ws") as healthy:
+            for i in range(150):  # more than the layer's per-channel capacity
+                notification = ChatNotification(payload=ChatPayload(text=str(i)))
+                await Limited.broadcast_to(notification, "room")
+                assert (await healthy.receive_json())["payload"]["text"] == str(i)
+            with anyio.fail_after(3):
+                await disconnected.wait()
+    assert disconnects == [1008, 1000]  # the stalled client first, then the healthy one
+    assert memory_layer.dropped_on_full > 0  # the stalled member's queue was full, not ours
+    assert not memory_layer._groups.get("room")
