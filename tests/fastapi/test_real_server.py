@@ -41,14 +41,12 @@ async def server(memory_layer: InMemoryChannelLayer) -> AsyncIterator[tuple[uvic
     app.router.add_websocket_route("/ws", RoomConsumer.as_asgi())  # type: ignore[arg-type]
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
+    sock.listen(128)  # clients queue in the backlog until uvicorn starts accepting
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, ws="websockets-sansio", log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        with anyio.fail_after(5):
-            while not server.started:
-                await asyncio.sleep(0.01)  # uvicorn offers no started event
         yield server, port
     finally:
         server.should_exit = True
