@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
@@ -31,7 +30,7 @@ from chanx.core._limits import (
     origin_allowed,
 )
 from chanx.core._messages import BaseMessage, CompleteMessage, encode_message
-from chanx.core._routing import RouteTable, build_routes
+from chanx.core._routing import RouteTable, build_routes, defining_namespace
 from chanx.core._scope import get_header, path_params
 from chanx.core.layers import ChannelLayer
 from chanx.core.types import Message, Receive, Scope, Send
@@ -42,14 +41,6 @@ logger = logging.getLogger("chanx.consumer")
 
 INTERNAL_ERROR = 1011
 _connections = ConnectionCounter()
-
-
-def _defining_namespace() -> dict[str, Any]:
-    """Locals of the frame defining a consumer class, for annotations naming local classes."""
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_code.co_name == "__init_subclass__":
-        frame = frame.f_back  # type: ignore[assignment]
-    return dict(frame.f_locals) if frame is not None else {}
 
 
 class AsyncJsonWebsocketConsumer(LayerMessaging):
@@ -114,7 +105,7 @@ class AsyncJsonWebsocketConsumer(LayerMessaging):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        namespace = _defining_namespace()
+        namespace = defining_namespace()
         cls._ws_routes = build_routes(cls, "ws", namespace)
         cls._event_routes = build_routes(cls, "event", namespace)
         cls._validate_frame = staticmethod(cls._ws_routes.validate_json)

@@ -7,6 +7,7 @@ compiled decoder made per direction.
 from __future__ import annotations
 
 import inspect
+import sys
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -18,7 +19,7 @@ from pydantic import Field, TypeAdapter
 from chanx.core._decorators import MARK_ATTRIBUTE, HandlerKind, HandlerMark
 from chanx.core._messages import BaseEvent, BaseMessage, literal_values
 
-__all__ = ["Handler", "RouteTable", "build_routes", "flatten_union"]
+__all__ = ["Handler", "RouteTable", "build_routes", "defining_namespace", "flatten_union"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,17 @@ def _decoder(kind: HandlerKind, models: tuple[type[Any], ...]) -> TypeAdapter[An
     field = "action" if kind == "ws" else "type"
     union: Any = Annotated[Union[members], Field(discriminator=field)]  # noqa: UP007
     return TypeAdapter(union)
+
+
+def defining_namespace() -> dict[str, Any]:
+    """Locals of the frame defining a class, for annotations that name local classes.
+
+    Called from a class's ``__init_subclass__``.
+    """
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_name == "__init_subclass__":
+        frame = frame.f_back  # type: ignore[assignment]
+    return dict(frame.f_locals) if frame is not None else {}
 
 
 def build_routes(cls: type, kind: HandlerKind, localns: Mapping[str, Any]) -> RouteTable:
