@@ -12,7 +12,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from pydantic.json_schema import (
+    CoreModeRef,
+    DefsRef,
+    GenerateJsonSchema,
+    JsonSchemaMode,
+    models_json_schema,
+)
 
 __all__ = ["SCHEMA_PREFIX", "SchemaSet", "build_schemas", "to_draft7"]
 
@@ -20,6 +26,23 @@ SCHEMA_PREFIX = "#/components/schemas/"
 _UNSAFE_KEY = re.compile(r"[^A-Za-z0-9_.\-]")
 
 Direction = Literal["validation", "serialization"]
+
+
+class _Generator(GenerateJsonSchema):
+    """Names two different classes called ``Payload`` after their modules, not their modes.
+
+    pydantic would tell them apart as ``Payload-Input`` and ``Payload-Output`` when one is
+    read and the other written, which reads as one class in two modes. A mode suffix is
+    kept for what it means: one class whose schemas differ by direction.
+    """
+
+    def get_defs_ref(self, core_mode_ref: CoreModeRef) -> DefsRef:
+        ref = super().get_defs_ref(core_mode_ref)
+        choices = self._prioritized_defsref_choices[ref]
+        if len(choices) >= 4:
+            name, name_mode, qualified, *rest = choices
+            choices[:] = [name, qualified, name_mode, *rest]
+        return ref
 
 
 class SchemaSet:
@@ -43,7 +66,12 @@ def build_schemas(models: Iterable[tuple[type[BaseModel], Direction]]) -> Schema
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = list(dict(models).items())
     if not wanted:
         return SchemaSet({}, {})
-    top, defs = models_json_schema(wanted, by_alias=True, ref_template=SCHEMA_PREFIX + "{model}")
+    top, defs = models_json_schema(
+        wanted,
+        by_alias=True,
+        ref_template=SCHEMA_PREFIX + "{model}",
+        schema_generator=_Generator,
+    )
     raw: dict[str, Any] = dict(defs.get("$defs", {}))
     renames = _safe_names(raw)
     schemas = {renames[name]: to_draft7(schema, renames) for name, schema in sorted(raw.items())}
