@@ -5,6 +5,7 @@ the Django adapter then declines every alias and those tests keep Chanx's own re
 Each test here gets its layer through ``override_settings(CHANNEL_LAYERS=...)``.
 """
 
+# mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
 import importlib.util

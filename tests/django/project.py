@@ -1,5 +1,7 @@
 """The Django project the tests drive: consumers, views, URLconf and the ASGI app."""
 
+# mypy: disable-error-code="import-untyped"
+# mypy: allow-untyped-decorators
 from __future__ import annotations
 
 import json

@@ -1,8 +1,8 @@
 """DjangoAuthenticator: DRF authentication, permissions and object permissions."""
 
+# mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -36,9 +36,9 @@ def make_token(user: Any) -> str:
 
 
 @pytest.fixture
-def alice(user_factory: Any) -> Iterator[tuple[Any, str]]:
+def alice(user_factory: Any) -> tuple[Any, str]:
     user = user_factory("alice")
-    yield user, make_token(user)
+    return user, make_token(user)
 
 
 def ws(drf: Any, path: str, **kwargs: Any) -> WebsocketCommunicator:

@@ -4,6 +4,7 @@ Backends: Channels' in-memory layer, Chanx's in-memory layer named as a CHANNEL_
 BACKEND, and channels_redis (Redis from the ``redis_url`` fixture).
 """
 
+# mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
 import json
@@ -89,7 +90,10 @@ def _login(user: Any) -> str:
 
 @pytest.mark.parametrize("view", ["notify", "notify-typed"])
 async def test_view_notifies_the_logged_in_user(user_factory: Any, view: str) -> None:
-    alice, bob = await sync_to_async(user_factory)("alice"), await sync_to_async(user_factory)("bob")
+    alice, bob = (
+        await sync_to_async(user_factory)("alice"),
+        await sync_to_async(user_factory)("bob"),
+    )
     alice_cookie = await sync_to_async(_login)(alice)
     bob_cookie = await sync_to_async(_login)(bob)
     async with (
