@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from chat import views
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("login/", auth_views.LoginView.as_view(template_name="chat/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/notify/<str:username>/", views.notify, name="notify"),
+]
