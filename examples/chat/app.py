@@ -51,8 +51,8 @@ app = FastAPI(title="Chanx chat demo", lifespan=lifespan)
 
 # Starlette 1.x has no app.add_websocket_route; the router's method works in both. (The
 # ignore: Starlette types the endpoint as a function of a WebSocket; an ASGI app works too.)
-app.router.add_websocket_route("/ws/chat/{room_id}", ChatConsumer.as_asgi())  # type: ignore[arg-type, unused-ignore]
-app.router.add_websocket_route("/ws/notifications", UserConsumer.as_asgi())  # type: ignore[arg-type, unused-ignore]
+app.router.add_websocket_route("/ws/chat/{room_id}", ChatConsumer.as_asgi())
+app.router.add_websocket_route("/ws/notifications", UserConsumer.as_asgi())
 
 
 class NotifyRequest(BaseModel):

@@ -38,7 +38,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 @pytest.fixture
 async def server(memory_layer: InMemoryChannelLayer) -> AsyncIterator[tuple[uvicorn.Server, int]]:
     app = FastAPI()
-    app.router.add_websocket_route("/ws", RoomConsumer.as_asgi())  # type: ignore[arg-type]
+    app.router.add_websocket_route("/ws", RoomConsumer.as_asgi())
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)  # clients queue in the backlog until uvicorn starts accepting

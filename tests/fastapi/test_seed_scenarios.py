@@ -97,7 +97,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
 def make_app() -> FastAPI:
     app = FastAPI()
-    app.router.add_websocket_route("/ws/chat/{room_id}", ChatConsumer.as_asgi())  # type: ignore[arg-type]
+    app.router.add_websocket_route("/ws/chat/{room_id}", ChatConsumer.as_asgi())
 
     @app.post("/api/notify/{user_id}")
     async def notify(user_id: int, body: dict[str, str]) -> dict[str, bool]:
@@ -188,7 +188,7 @@ async def test_bad_token_closes_4401() -> None:
 
 def mounted_apps() -> list[Any]:
     router = APIRouter()
-    router.add_websocket_route("/chat/{room_id}", ChatConsumer.as_asgi())  # type: ignore[arg-type]
+    router.add_websocket_route("/chat/{room_id}", ChatConsumer.as_asgi())
     with_router = FastAPI()
     with_router.include_router(router, prefix="/ws")
     starlette_app = Starlette(routes=[WebSocketRoute("/ws/chat/{room_id}", ChatConsumer.as_asgi())])

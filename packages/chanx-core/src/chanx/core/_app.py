@@ -29,9 +29,17 @@ class ConsumerApp:
         self.consumer_class = consumer_class
         self.consumer_initkwargs = initkwargs
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        consumer = self.consumer_class(**self.consumer_initkwargs)
-        await consumer(scope, receive, send)
+    if TYPE_CHECKING:
+        # Type checkers see a gradual signature: Starlette annotates websocket endpoints as
+        # functions of a WebSocket, yet hands callable objects like this one the ASGI triple.
+        # Either way `app.router.add_websocket_route(path, Consumer.as_asgi())` checks.
+        async def __call__(self, *args: Any, **kwargs: Any) -> None: ...
+
+    else:
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            consumer = self.consumer_class(**self.consumer_initkwargs)
+            await consumer(scope, receive, send)
 
     def __repr__(self) -> str:
         return f"<ConsumerApp {self.consumer_class.__module__}.{self.consumer_class.__qualname__}>"
