@@ -28,6 +28,7 @@ PARSE_TIMEOUT = 60
 
 
 def missing(reason: str) -> NoReturn:
+    """Skip locally, fail under CI=true."""
     if IN_CI:
         pytest.fail(f"{reason}; CI=true requires it", pytrace=False)
     pytest.skip(reason)

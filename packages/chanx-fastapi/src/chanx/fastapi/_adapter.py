@@ -44,6 +44,12 @@ def _walk(routes: list[BaseRoute], prefix: str) -> Iterator[WebsocketRoute]:
             yield from _walk(inner, prefix + route.path)
         elif isinstance(route, Host):
             yield from _walk(_routes_of(route.app), prefix)
+        elif callable(getattr(route, "effective_candidates", None)):
+            # FastAPI 0.16x includes routers lazily; the effective routes carry the prefix.
+            for candidate in route.effective_candidates():  # type: ignore[attr-defined]
+                inner = getattr(candidate, "starlette_route", None) or candidate
+                if isinstance(inner, BaseRoute):
+                    yield from _walk([inner], prefix)
 
 
 def _routes_of(app: object) -> list[BaseRoute]:
