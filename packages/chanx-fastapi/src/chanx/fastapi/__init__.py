@@ -9,7 +9,13 @@ from __future__ import annotations
 from importlib.metadata import version
 
 from chanx.fastapi._consumer import AsyncJsonWebsocketConsumer
+from chanx.fastapi._docs import add_asyncapi_routes, asyncapi_routes
 
 __version__ = version("chanx-fastapi")
 
-__all__ = ["AsyncJsonWebsocketConsumer", "__version__"]
+__all__ = [
+    "AsyncJsonWebsocketConsumer",
+    "__version__",
+    "add_asyncapi_routes",
+    "asyncapi_routes",
+]
