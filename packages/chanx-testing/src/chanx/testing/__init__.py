@@ -10,10 +10,13 @@ from chanx.testing._communicator import (
     UnexpectedEventError,
     WebsocketCommunicator,
 )
+from chanx.testing._spies import CapturedSend, CaptureLayer
 
 __version__ = _version("chanx-testing")
 
 __all__ = [
+    "CaptureLayer",
+    "CapturedSend",
     "CommunicatorTimeoutError",
     "ConnectResult",
     "UnexpectedEventError",
