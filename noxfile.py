@@ -91,3 +91,36 @@ def tests_core(session: nox.Session) -> None:
         session.log("tests/core does not exist yet; running the framework-free check only")
     # Exit code 5 means pytest collected nothing: legitimate while tests/core is being written.
     session.run("pytest", *(session.posargs or targets), success_codes=[0, 5])
+
+
+DJANGO_VERSIONS = ["5.2", "6"]
+CHANNELS_VERSIONS = ["4.2", "4.3"]
+
+
+@nox.session(python=["3.11", "3.12"])
+@nox.parametrize("channels", CHANNELS_VERSIONS)
+@nox.parametrize("django", DJANGO_VERSIONS)
+def tests_django_matrix(session: nox.Session, django: str, channels: str) -> None:
+    """tests/django against Django 5.2 / latest 6.x × Channels 4.2 / 4.3 (not run by default).
+
+    uv run nox -s tests_django_matrix                      # the four combinations
+    uv run nox -s "tests_django_matrix(channels='4.2', django='5.2')"
+    """
+    if django == "6" and session.python == "3.11":
+        session.skip("Django 6 supports Python 3.12 and later only")
+    _sync(session, "--all-packages", "--group", "dev")
+    # Over the locked environment: only Django, Channels (and DRF, an extra) change.
+    session.run_install(
+        "uv",
+        "pip",
+        "install",
+        "--python",
+        session.virtualenv.location,
+        f"django=={django}.*",
+        f"channels=={channels}.*",
+        "djangorestframework>=3.15",
+    )
+    session.run(
+        "python", "-c", "import django, channels; print(django.__version__, channels.__version__)"
+    )
+    session.run("pytest", *(session.posargs or ["tests/django"]))
