@@ -103,8 +103,8 @@ CHANNELS_VERSIONS = ["4.2", "4.3"]
 def tests_django_matrix(session: nox.Session, django: str, channels: str) -> None:
     """tests/django against Django 5.2 / latest 6.x × Channels 4.2 / 4.3 (not run by default).
 
-    uv run nox -s tests_django_matrix                      # the four combinations
-    uv run nox -s "tests_django_matrix(channels='4.2', django='5.2')"
+    uv run nox -s tests_django_matrix       # every combination this machine has a Python for
+    uv run nox -s "tests_django_matrix-3.11(django='5.2', channels='4.2')"
     """
     if django == "6" and session.python == "3.11":
         session.skip("Django 6 supports Python 3.12 and later only")
