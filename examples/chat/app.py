@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from chanx.core import register_channel_layer
+from chanx.fastapi import add_asyncapi_routes
 
 from .consumers import ChatConsumer, UserConsumer, user_group
 from .messages import NAME_PATTERN, NotifyEvent
@@ -49,10 +50,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 app = FastAPI(title="Chanx chat demo", lifespan=lifespan)
 
-# Starlette 1.x has no app.add_websocket_route; the router's method works in both. (The
-# ignore: Starlette types the endpoint as a function of a WebSocket; an ASGI app works too.)
+# Starlette 1.x has no app.add_websocket_route; the router's method works in both.
 app.router.add_websocket_route("/ws/chat/{room_id}", ChatConsumer.as_asgi())
 app.router.add_websocket_route("/ws/notifications", UserConsumer.as_asgi())
+# The AsyncAPI document (/asyncapi.json, /asyncapi.yaml) and its offline docs page.
+add_asyncapi_routes(app)
 
 
 class NotifyRequest(BaseModel):

@@ -86,6 +86,7 @@ class ChatConsumer(UserConsumer):
     """
 
     authenticator_class = RoomAuthenticator
+    emits = [ChatNotification]  # broadcast from handle_chat: listed for the AsyncAPI document
 
     @property
     def room(self) -> str:

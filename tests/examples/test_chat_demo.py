@@ -151,3 +151,12 @@ async def test_rejected_connections_close_with_4401_or_4403(app: Any, path: str,
     assert error["action"] == "error"
     await ws.assert_closed(code)
     await ws.disconnect()
+
+
+async def test_asyncapi_document_and_docs_page_are_served(http: httpx.AsyncClient) -> None:
+    document = (await http.get("/asyncapi.json")).json()
+    assert document["asyncapi"].startswith("3.")
+    assert {"ChatNotification", "PongMessage"} <= set(document["components"]["messages"])
+    page = await http.get("/asyncapi")
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
