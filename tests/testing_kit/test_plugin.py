@@ -216,3 +216,48 @@ def test_importing_the_plugin_loads_no_framework_and_no_hypothesis() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_fixtures_stand_in_for_django_channel_layers(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import django
+        from django.conf import settings
+
+        settings.configure(
+            INSTALLED_APPS=["channels", "chanx.django"],
+            CHANNEL_LAYERS={"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
+        )
+        django.setup()
+        """
+    )
+    app = f"""
+from channels.layers import get_channel_layer as channels_layer
+from channels.routing import URLRouter
+from django.urls import path
+from chanx.django import AsyncJsonWebsocketConsumer as Base
+{CONSUMER}
+app = URLRouter([path("ws/<room>/", RoomConsumer.as_asgi())])
+"""
+    tests = TESTS.replace("/ws/lobby", "/ws/lobby/").replace(
+        "assert get_channel_layer() is chanx_layer", "assert channels_layer() is chanx_layer"
+    )
+    checks = """
+
+original = channels_layer()
+
+
+async def test_capture_under_django(chanx_capture, chanx_communicator):
+    assert channels_layer() is chanx_capture
+    ws = chanx_communicator(spied, "/ws/lobby/")
+    assert await ws.connect()
+    await ws.send_json({"action": "chat", "payload": "hey"})
+    assert (await chanx_capture.wait_for(1))[0].frame["payload"] == "hey"
+
+
+def test_channels_layer_restored():
+    assert channels_layer() is original
+"""
+    pytester.makepyfile(test_django=app + tests + checks)
+    result = pytester.runpytest_subprocess(*INNER_OPTIONS)
+    result.assert_outcomes(passed=6)
