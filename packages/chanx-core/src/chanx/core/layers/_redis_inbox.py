@@ -75,7 +75,19 @@ class Mailbox:
         return self.waiting == 0 and self.queue.empty()
 
 
-async def _recover(shard: Shard, settings: Settings, what: str, error: BaseException) -> None:
+def _cancel_requested() -> bool:
+    # redis-py can swallow a cancellation that lands while it connects; the loops check.
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+async def _recover(
+    shard: Shard,
+    settings: Settings,
+    what: str,
+    error: BaseException,
+    stopped: Callable[[], bool],
+) -> None:
     """Wait with backoff until ``shard`` answers again, logging what may have been lost."""
     stats = settings.stats
     stats.disconnects += 1
@@ -86,7 +98,7 @@ async def _recover(shard: Shard, settings: Settings, what: str, error: BaseExcep
         error,
     )
     delay = 0.05
-    while True:
+    while not stopped():
         await asyncio.sleep(delay * (0.5 + random.random()))
         delay = min(delay * 2, 2.0)
         try:
@@ -161,13 +173,14 @@ class Inbox:
 
     async def _read(self) -> None:
         await self.shard.restarted()
-        # redis-py can swallow a cancellation that lands while it connects, so the loop
-        # also checks a flag; the blocking pop returns within BLOCK_SECONDS anyway.
-        while not self._closing:
+        # The blocking pop returns within BLOCK_SECONDS, so a stop is seen soon.
+        while not self._stopped():
             try:
                 entries = await self._pop()
             except (RedisError, OSError) as error:
-                await _recover(self.shard, self.settings, f"inbox {self.name!r}", error)
+                await _recover(
+                    self.shard, self.settings, f"inbox {self.name!r}", error, self._stopped
+                )
                 continue
             if entries:
                 self._dispatch(entries)
@@ -234,6 +247,9 @@ class Inbox:
         finally:
             self._ack_task = None
 
+    def _stopped(self) -> bool:
+        return self._closing or _cancel_requested()
+
     async def aclose(self) -> None:
         self._closing = True
         self._task.cancel()
@@ -267,13 +283,15 @@ class Puller:
 
     async def _pull(self) -> None:
         try:
-            while self.box.waiting > self.box.queue.qsize() and not self._closing:
+            while self.box.waiting > self.box.queue.qsize() and not self._stopped():
                 try:
                     reply = await self.shard.execute(
                         "BLPOP", self.key, BLOCK_SECONDS, blocking=True
                     )
                 except (RedisError, OSError) as error:
-                    await _recover(self.shard, self.settings, f"channel {self.channel!r}", error)
+                    await _recover(
+                        self.shard, self.settings, f"channel {self.channel!r}", error, self._stopped
+                    )
                     continue
                 if reply:
                     stamp, _, payload = split_entry(reply[1])
@@ -281,6 +299,9 @@ class Puller:
                     self.box.queue.put_nowait((stamp, message, False))
         finally:
             self._task = None
+
+    def _stopped(self) -> bool:
+        return self._closing or _cancel_requested()
 
     async def aclose(self) -> list[bytes]:
         """Stop pulling; return what was popped but not received, to be pushed back."""

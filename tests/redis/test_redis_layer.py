@@ -1,0 +1,300 @@
+"""Behaviour of chanx's Redis layer beyond the conformance suite."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import pytest
+from asgiref.sync import async_to_sync
+
+import chanx.core.layers.redis as redis_module
+from chanx.core.layers import ChannelFull, ChannelLayer
+from chanx.core.layers._redis_connection import HashRing, parse_hosts, parse_url
+from chanx.core.layers.redis import (
+    JsonSerializer,
+    MsgpackSerializer,
+    RedisChannelLayer,
+)
+
+pytestmark = pytest.mark.redis
+
+
+def _prefix() -> str:
+    return f"test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def layer(redis_url: str) -> AsyncIterator[RedisChannelLayer]:
+    layer = RedisChannelLayer.from_url(redis_url, prefix=_prefix(), capacity=5)
+    yield layer
+    await layer.flush()
+    await layer.close()
+
+
+def test_public_names_are_sorted() -> None:
+    assert redis_module.__all__ == sorted(redis_module.__all__)
+    assert "RedisChannelLayer" in redis_module.__all__
+
+
+def test_layer_satisfies_the_protocol() -> None:
+    assert isinstance(RedisChannelLayer(), ChannelLayer)
+    assert RedisChannelLayer.extensions == ["groups", "flush"]
+
+
+@pytest.mark.parametrize(
+    ("hosts", "expected"),
+    [
+        (None, [{"address": "redis://127.0.0.1:6379/0"}]),
+        ([("10.0.0.1", 6380)], [{"host": "10.0.0.1", "port": 6380}]),
+        (["redis://h:1/2"], [{"address": "redis://h:1/2"}]),
+        (
+            [{"address": "rediss://h:1", "ssl_cert_reqs": None}],
+            [{"address": "rediss://h:1", "ssl_cert_reqs": None}],
+        ),
+    ],
+)
+def test_hosts_forms(hosts: Any, expected: list[dict[str, Any]]) -> None:
+    assert parse_hosts(hosts) == expected
+
+
+@pytest.mark.parametrize("hosts", ["redis://h:1", [], [42], [("h",)]])
+def test_bad_hosts_name_the_value(hosts: Any) -> None:
+    with pytest.raises(TypeError, match="but got"):
+        parse_hosts(hosts)
+
+
+def test_urls() -> None:
+    assert parse_url("redis://:pw@h:6379/3?capacity=7&prefix=p") == (
+        [{"address": "redis://:pw@h:6379/3"}],
+        {"capacity": 7, "prefix": "p"},
+    )
+    assert parse_url("rediss://h:6380")[0] == [{"address": "rediss://h:6380"}]
+    hosts, _ = parse_url("redis+sentinel://:secret@s1:26379,s2/mymaster/2")
+    assert hosts == [
+        {
+            "sentinels": [("s1", 26379), ("s2", 26379)],
+            "master_name": "mymaster",
+            "password": "secret",
+            "db": 2,
+        }
+    ]
+    hosts, options = parse_url("redis+cluster://n1:7000,n2:7001?expiry=5")
+    assert hosts == [{"cluster_nodes": [("n1", 7000), ("n2", 7001)]}]
+    assert options == {"expiry": 5}
+    with pytest.raises(ValueError, match="but got 'amqp://h'"):
+        parse_url("amqp://h")
+    with pytest.raises(ValueError, match="service_name"):
+        parse_url("redis+sentinel://s1:26379")
+
+
+def test_options_are_checked() -> None:
+    with pytest.raises(TypeError, match="prefix"):
+        RedisChannelLayer(prefix="bad prefix{")
+    with pytest.raises(ValueError, match="capacity"):
+        RedisChannelLayer(capacity=0)
+    with pytest.raises(ValueError, match="'yaml'"):
+        RedisChannelLayer(serializer="yaml")
+    assert isinstance(RedisChannelLayer(serializer="json").serializer, JsonSerializer)
+    assert isinstance(RedisChannelLayer().serializer, MsgpackSerializer)
+
+
+def test_channel_capacity_patterns() -> None:
+    import re
+
+    layer = RedisChannelLayer(
+        capacity=3, channel_capacity={"http.*": 50, re.compile(r"^big\."): 1000}
+    )
+    assert layer.capacity_for("http.request") == 50
+    assert layer.capacity_for("big.one") == 1000
+    assert layer.capacity_for("other") == 3
+
+
+def test_hash_ring_is_stable_and_spreads() -> None:
+    ring = HashRing(4)
+    names = [f"group-{index}" for index in range(4000)]
+    owners = [ring.index(name) for name in names]
+    assert owners == [HashRing(4).index(name) for name in names]
+    assert all(600 < owners.count(shard) < 1400 for shard in range(4))
+    # Adding a shard moves only the names it takes over.
+    grown = HashRing(5)
+    moved = sum(
+        1 for name, owner in zip(names, owners, strict=True) if grown.index(name) not in (owner, 4)
+    )
+    assert moved == 0
+
+
+async def test_stats_count_sends_drops_and_full_channels(layer: RedisChannelLayer) -> None:
+    full, free = await layer.new_channel(), await layer.new_channel()
+    for channel in (full, free):
+        await layer.group_add("stats-group", channel)
+    for index in range(5):
+        await layer.send(full, {"type": "m", "index": index})
+    with pytest.raises(ChannelFull, match="capacity of 5"):
+        await layer.send(full, {"type": "m"})
+    await layer.group_send("stats-group", {"type": "broadcast"})
+    stats = layer.stats.as_dict()
+    assert stats["sent"] == 5
+    assert stats["channel_full"] == 1
+    assert stats["group_sends"] == 1
+    assert stats["group_deliveries"] == 1
+    assert stats["group_drops"] == 1
+    with anyio.fail_after(5):
+        assert await layer.receive(free) == {"type": "broadcast"}
+
+
+async def test_group_message_is_published_once_per_process(
+    layer: RedisChannelLayer, redis_url: str
+) -> None:
+    members = [await layer.new_channel() for _ in range(50)]
+    for channel in members:
+        await layer.group_add("fanout", channel)
+    # Sent from another instance, as another process would.
+    other = RedisChannelLayer.from_url(redis_url, prefix=layer.prefix)
+    try:
+        await other.group_send("fanout", {"type": "hello"})
+    finally:
+        await other.close()
+    with anyio.fail_after(5):
+        received = [await layer.receive(channel) for channel in members]
+    assert received == [{"type": "hello"}] * 50
+    # All 50 arrived through one inbox entry: the layer decoded one message object.
+    assert len({id(message) for message in received}) == 1
+
+
+async def test_thousand_concurrent_consumers(redis_url: str) -> None:
+    layer = RedisChannelLayer.from_url(redis_url, prefix=_prefix(), pool_size=20)
+    try:
+        channels = [await layer.new_channel() for _ in range(1000)]
+        normal = [f"normal-{index}" for index in range(1000)]
+        for channel in channels:
+            await layer.group_add("everyone", channel)
+        got: list[int] = []
+
+        async def consume(channel: str) -> None:
+            got.append((await layer.receive(channel))["n"])
+
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as tasks:
+                for channel in channels + normal:
+                    tasks.start_soon(consume, channel)
+                await anyio.wait_all_tasks_blocked()
+                await layer.group_send("everyone", {"type": "x", "n": 1})
+                async with anyio.create_task_group() as senders:
+                    for channel in normal:
+                        senders.start_soon(layer.send, channel, {"type": "x", "n": 2})
+        assert sorted(got) == [1] * 1000 + [2] * 1000
+    finally:
+        await layer.flush()
+        await layer.close()
+
+
+async def test_sharded_hosts_deliver_groups_and_sends(redis_url: str) -> None:
+    base = redis_url.rsplit("/", 1)[0]
+    hosts = [f"{base}/{db}" for db in (1, 2, 3)]
+    layer = RedisChannelLayer(hosts, prefix=_prefix(), channel_capacity={"capped.*": 1})
+    try:
+        channels = [await layer.new_channel(f"p{index}.") for index in range(6)]
+        plain = [f"plain-{index}" for index in range(6)]
+        for channel in channels + plain:
+            await layer.group_add(f"g{len(channel) % 3}", channel)
+            await layer.group_add("all", channel)
+        await layer.group_send("all", {"type": "all"})
+        with anyio.fail_after(10):
+            for channel in channels + plain:
+                assert await layer.receive(channel) == {"type": "all"}
+        await layer.send("capped.one", {"type": "a"})
+        with pytest.raises(ChannelFull):
+            await layer.send("capped.one", {"type": "b"})
+        used = {
+            layer._ring.index(name)
+            for name in ["all", *plain, *(c.partition("!")[0] for c in channels)]
+        }
+        assert len(used) > 1  # the names really were spread over shards
+    finally:
+        await layer.flush()
+        await layer.close()
+
+
+async def test_process_specific_channel_of_another_instance(redis_url: str) -> None:
+    prefix = _prefix()
+    one = RedisChannelLayer.from_url(redis_url, prefix=prefix)
+    two = RedisChannelLayer.from_url(redis_url, prefix=prefix)
+    try:
+        mine = await one.new_channel()
+        await two.send(mine, {"type": "from-two"})
+        await two.group_add("pair", mine)
+        await two.group_send("pair", {"type": "group-from-two"})
+        with anyio.fail_after(5):
+            assert await one.receive(mine) == {"type": "from-two"}
+            assert await one.receive(mine) == {"type": "group-from-two"}
+    finally:
+        await one.flush()
+        await one.close()
+        await two.close()
+
+
+def test_async_to_sync_from_plain_threads(redis_url: str) -> None:
+    """Django views call the layer through async_to_sync: a fresh loop per call."""
+    layer = RedisChannelLayer.from_url(redis_url, prefix=_prefix())
+
+    async def scenario() -> dict[str, Any]:
+        channel = await layer.new_channel()
+        await layer.group_add("sync-group", channel)
+        thread = threading.Thread(
+            target=async_to_sync(layer.group_send), args=("sync-group", {"type": "from-sync"})
+        )
+        thread.start()
+        try:
+            with anyio.fail_after(5):
+                return await layer.receive(channel)
+        finally:
+            await asyncio.to_thread(thread.join, 5)
+
+    async def cleanup() -> None:
+        await layer.flush()
+        await layer.close()
+
+    try:
+        assert asyncio.run(scenario()) == {"type": "from-sync"}
+        async_to_sync(layer.send)("sync-normal", {"type": "plain"})
+    finally:
+        asyncio.run(cleanup())
+
+
+def test_an_unclosed_loop_state_is_closed_with_its_loop(redis_url: str) -> None:
+    layer = RedisChannelLayer.from_url(redis_url, prefix=_prefix())
+
+    async def use_without_close() -> None:
+        await layer.new_channel()
+        await layer.send("left-open", {"type": "x"})
+
+    asyncio.run(use_without_close())  # must not leave tasks or sockets behind (warnings fail)
+    assert not layer._states
+
+
+async def test_expired_entries_free_capacity_on_normal_channels(redis_url: str) -> None:
+    layer = RedisChannelLayer.from_url(redis_url, prefix=_prefix(), capacity=2, expiry=0.2)
+    try:
+        await layer.send("short-lived", {"type": "old"})
+        await layer.send("short-lived", {"type": "old"})
+        await anyio.sleep(0.4)
+        await layer.send("short-lived", {"type": "new"})  # the two old ones no longer count
+        with anyio.fail_after(5):
+            assert await layer.receive("short-lived") == {"type": "new"}
+        assert layer.stats.expired == 0  # dropped inside Redis before any receive
+    finally:
+        await layer.flush()
+        await layer.close()
+
+
+async def test_closed_layer_can_be_used_again(layer: RedisChannelLayer) -> None:
+    channel = await layer.new_channel()
+    await layer.close()
+    await layer.send(channel, {"type": "again"})
+    with anyio.fail_after(5):
+        assert await layer.receive(channel) == {"type": "again"}
