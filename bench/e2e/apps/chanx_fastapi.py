@@ -15,7 +15,11 @@ from chanx.core import PingMessage, PongMessage, register_channel_layer, ws_hand
 from chanx.fastapi import AsyncJsonWebsocketConsumer
 
 if os.environ.get("BENCH_LAYER", "memory") == "redis":
-    register_channel_layer("default", os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    register_channel_layer(
+        "default",
+        os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        prefix=os.environ.get("BENCH_REDIS_PREFIX", "bench"),
+    )
 else:
     register_channel_layer("default", "memory://")
 
