@@ -136,6 +136,7 @@ class Shard:
         self.pool_size = pool_size
         self.pool_timeout = pool_timeout
         self.is_cluster = "cluster_nodes" in spec
+        self._sentinels: list[Sentinel] = []
         self.client = self._make_client(pool_size)
         # Blocking pops hold a connection for up to a second: a pool of their own keeps them
         # from starving sends, and sends from starving them.
@@ -176,6 +177,7 @@ class Shard:
                 spec.pop("sentinels"),
                 sentinel_kwargs=spec.pop("sentinel_kwargs", None) or {"socket_timeout": 5.0},
             )
+            self._sentinels.append(sentinel)
             name = spec.pop("master_name")
             return sentinel.master_for(name, max_connections=size, **options, **spec)
         if "address" in spec:
@@ -222,3 +224,6 @@ class Shard:
         if not self.is_cluster:
             for client in (self.reader, self.client):
                 await client.connection_pool.disconnect()
+        for sentinel in self._sentinels:
+            for sentinel_client in sentinel.sentinels:
+                await sentinel_client.aclose()
