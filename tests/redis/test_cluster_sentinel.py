@@ -8,7 +8,6 @@ from __future__ import annotations
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import anyio
