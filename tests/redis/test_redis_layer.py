@@ -298,3 +298,43 @@ async def test_closed_layer_can_be_used_again(layer: RedisChannelLayer) -> None:
     await layer.send(channel, {"type": "again"})
     with anyio.fail_after(5):
         assert await layer.receive(channel) == {"type": "again"}
+
+
+async def test_capacity_across_processes(redis_url: str) -> None:
+    prefix = _prefix()
+    one = RedisChannelLayer.from_url(redis_url, prefix=prefix, capacity=5)
+    two = RedisChannelLayer.from_url(redis_url, prefix=prefix, capacity=5)
+    try:
+        channel, free = await one.new_channel(), await one.new_channel()
+        await two.group_add("cross", channel)
+        await two.group_add("cross", free)
+        for index in range(5):
+            await two.send(channel, {"type": "m", "index": index})
+        with pytest.raises(ChannelFull):
+            await two.send(channel, {"type": "m"})
+        await two.group_send("cross", {"type": "g"})
+        assert (two.stats.group_deliveries, two.stats.group_drops) == (1, 1)
+        with anyio.fail_after(5):
+            assert (await one.receive(channel))["index"] == 0
+            assert await one.receive(free) == {"type": "g"}
+        # The receive releases capacity in Redis within one ledger flush.
+        await one._state().inboxes[channel.partition("!")[0]].ledger.settle()
+        await two.send(channel, {"type": "m", "index": 5})
+        with anyio.fail_after(5):
+            assert [(await one.receive(channel))["index"] for _ in range(5)] == [1, 2, 3, 4, 5]
+    finally:
+        await one.flush()
+        await one.close()
+        await two.close()
+
+
+async def test_own_sends_keep_their_order_across_methods(layer: RedisChannelLayer) -> None:
+    channel = await layer.new_channel()
+    await layer.group_add("ordered", channel)
+    for index in range(5):  # the fixture's capacity
+        if index % 2:
+            await layer.group_send("ordered", {"type": "m", "index": index})
+        else:
+            await layer.send(channel, {"type": "m", "index": index})
+    with anyio.fail_after(5):
+        assert [(await layer.receive(channel))["index"] for _ in range(5)] == list(range(5))

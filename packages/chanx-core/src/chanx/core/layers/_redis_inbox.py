@@ -22,7 +22,8 @@ from typing import Any
 from redis.exceptions import RedisError, ResponseError
 
 from chanx.core.layers._redis_connection import Shard
-from chanx.core.layers._redis_scripts import ACK, split_entry
+from chanx.core.layers._redis_ledger import Ledger
+from chanx.core.layers._redis_scripts import split_entry
 from chanx.core.layers._redis_serializer import Serializer
 from chanx.core.layers._redis_stats import RedisLayerStats
 
@@ -120,8 +121,7 @@ class Inbox:
         self.counts = counts
         self.settings = settings
         self.mailboxes: dict[str, Mailbox] = {}
-        self._acks: dict[str, int] = {}
-        self._ack_task: asyncio.Task[None] | None = None
+        self.ledger = Ledger(shard, counts, settings.expiry_ms)
         self._task = asyncio.get_running_loop().create_task(self._read())
         self._blmpop = True
         self._closing = False
@@ -136,9 +136,8 @@ class Inbox:
     async def receive(self, suffix: str) -> dict[str, Any]:
         box = self.mailbox(suffix)
         while True:
-            stamp, message, remote = await box.get()
-            if remote:
-                self._ack(suffix)
+            stamp, message, _ = await box.get()
+            self.ledger.change(suffix, -1)
             if box.idle() and self.mailboxes.get(suffix) is box:
                 del self.mailboxes[suffix]
             if self.settings.expired(stamp):
@@ -150,7 +149,7 @@ class Inbox:
         for box in self.mailboxes.values():
             while not box.queue.empty():
                 box.queue.get_nowait()
-        self._acks.clear()
+        self.ledger.clear()
 
     async def _pop(self) -> list[bytes]:
         shard = self.shard
@@ -194,7 +193,7 @@ class Inbox:
             if settings.expired(stamp):
                 settings.stats.expired += len(suffixes)
                 for suffix in suffixes:
-                    self._ack(suffix)
+                    self.ledger.change(suffix, -1)
                 continue
             item = (stamp, settings.serializer.loads(payload), True)
             for suffix in suffixes:
@@ -212,7 +211,7 @@ class Inbox:
                 if self.settings.expired(item[0]):
                     self.settings.stats.expired += 1
                     if item[2]:
-                        self._ack(suffix)
+                        self.ledger.change(suffix, -1)
                 else:
                     kept.append(item)
             for item in kept:
@@ -220,32 +219,14 @@ class Inbox:
             if not kept:
                 del self.mailboxes[suffix]
 
-    async def settle(self) -> None:
-        """Wait until capacity released by local receives is released in Redis too."""
-        while self._ack_task is not None:
-            await asyncio.shield(self._ack_task)
-
-    def _ack(self, suffix: str) -> None:
-        self._acks[suffix] = self._acks.get(suffix, 0) + 1
-        if self._ack_task is None:
-            self._ack_task = asyncio.get_running_loop().create_task(self._flush_acks())
-
-    async def _flush_acks(self) -> None:
-        try:
-            # One yield lets the receivers woken by the same batch add their acks first.
-            await asyncio.sleep(0)
-            while self._acks:
-                acks, self._acks = self._acks, {}
-                args = [value for pair in acks.items() for value in pair]
-                try:
-                    await self.shard.run_script(ACK, [self.counts], args)
-                except (RedisError, OSError):
-                    # Unacknowledged counts only make a channel look fuller; the counter key
-                    # expires with the inbox, so give up quietly after one failure.
-                    logger.debug("could not release capacity of inbox %r", self.name)
-                    return
-        finally:
-            self._ack_task = None
+    def deliver_local(self, suffix: str, message: dict[str, Any], capacity: int) -> bool:
+        """Hand a message sent in this process straight to its mailbox; False when full."""
+        box = self.mailbox(suffix)
+        if box.queue.qsize() >= capacity:
+            return False
+        box.queue.put_nowait((int(time.time() * 1000), message, True))
+        self.ledger.change(suffix, 1)
+        return True
 
     def _stopped(self) -> bool:
         return self._closing or _cancel_requested()
@@ -253,10 +234,8 @@ class Inbox:
     async def aclose(self) -> None:
         self._closing = True
         self._task.cancel()
-        tasks = [self._task]
-        if self._ack_task is not None:
-            tasks.append(self._ack_task)
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(self._task, return_exceptions=True)
+        await self.ledger.aclose()
 
 
 class Puller:

@@ -11,7 +11,7 @@ first two separators is unambiguous whatever the payload bytes are.
 from __future__ import annotations
 
 __all__ = [
-    "ACK",
+    "ADJUST",
     "DELIVER",
     "GROUP_ADD",
     "GROUP_MEMBERS",
@@ -124,7 +124,8 @@ return {delivered, dropped}
 )
 
 # Single-server fast path: the whole group_send in one round trip.
-# KEYS[1]: group.  ARGV: now, expiry, payload, cutoff, key prefix, capacity.
+# KEYS[1]: group.  ARGV: now, expiry, payload, cutoff, key prefix, capacity, then the inboxes
+# the caller reads itself: their members are returned for local delivery, not pushed.
 GROUP_SEND = (
     _FUNCTIONS
     + r"""
@@ -132,17 +133,22 @@ local now, expiry, payload, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
 local cap = tonumber(ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4])
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
-local inboxes, order = {}, {}
+local inboxes, order, mine, here = {}, {}, {}, {}
+for i = 7, #ARGV do mine[ARGV[i]] = true end
 local delivered, dropped = 0, 0
 for _, member in ipairs(members) do
   local bang = string.find(member, '!', 1, true)
   if bang then
     local inbox = string.sub(member, 1, bang - 1)
-    if inboxes[inbox] == nil then
-      inboxes[inbox] = {}
-      order[#order + 1] = inbox
+    if mine[inbox] then
+      here[#here + 1] = member
+    else
+      if inboxes[inbox] == nil then
+        inboxes[inbox] = {}
+        order[#order + 1] = inbox
+      end
+      table.insert(inboxes[inbox], string.sub(member, bang + 1))
     end
-    table.insert(inboxes[inbox], string.sub(member, bang + 1))
   else
     local d, x = push_list(prefix .. ':ch:{' .. member .. '}', cap, now, expiry, payload)
     delivered, dropped = delivered + d, dropped + x
@@ -156,7 +162,7 @@ for _, inbox in ipairs(order) do
   local d, x = push_inbox(key, key .. ':n', suffixes, caps, now, expiry, payload)
   delivered, dropped = delivered + d, dropped + x
 end
-return {delivered, dropped}
+return {delivered, dropped, here}
 """
 )
 
@@ -173,12 +179,16 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 """
 
-# KEYS[1]: inbox counters.  ARGV: suffix, consumed, suffix, consumed, ...
-ACK = r"""
-for i = 1, #ARGV, 2 do
-  if redis.call('HINCRBY', KEYS[1], ARGV[i], -tonumber(ARGV[i + 1])) <= 0 then
+# KEYS[1]: inbox counters.  ARGV: expiry, then suffix, change, suffix, change, ...
+ADJUST = r"""
+local grew = false
+for i = 2, #ARGV, 2 do
+  local change = tonumber(ARGV[i + 1])
+  if redis.call('HINCRBY', KEYS[1], ARGV[i], change) <= 0 then
     redis.call('HDEL', KEYS[1], ARGV[i])
   end
+  if change > 0 then grew = true end
 end
+if grew then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return 1
 """

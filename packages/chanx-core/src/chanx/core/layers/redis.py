@@ -186,19 +186,21 @@ class RedisChannelLayer:
         inbox, bang, suffix = channel.partition("!")
         cap = self.capacity_for(channel)
         if bang:
+            local = state.inboxes.get(inbox)
+            if local is not None:
+                # Read here: skip Redis. Decoding our own bytes gives the receiver the same
+                # copy another process would get.
+                if not local.deliver_local(suffix, self.serializer.loads(payload), cap):
+                    self.stats.channel_full += 1
+                    raise ChannelFull(f"channel {channel!r} is at its capacity of {cap} messages")
+                self.stats.sent += 1
+                return
             keys = [inbox_key(self.prefix, inbox), counts_key(self.prefix, inbox)]
             spec: list[Any] = ["i", 1, suffix, cap]
             shard = state.shard_for(inbox)
-            local = state.inboxes.get(inbox)
-            if local is not None:
-                # Receives here release capacity asynchronously; make it exact for us.
-                await local.settle()
         else:
-            keys, spec, shard = (
-                [channel_key(self.prefix, channel)],
-                ["l", cap],
-                state.shard_for(channel),
-            )
+            keys = [channel_key(self.prefix, channel)]
+            spec, shard = ["l", cap], state.shard_for(channel)
         args = [self._now_ms(), int(self.expiry * 1000), payload, *spec]
         _, dropped = await shard.run_script(DELIVER, keys, args)
         if dropped:
@@ -262,17 +264,30 @@ class RedisChannelLayer:
         cutoff = time.time() - self.group_expiry
         head = [now_ms, int(self.expiry * 1000), payload]
         self.stats.group_sends += 1
+        # Members read by this loop get the message in-process, so everything this process
+        # sends to one of its own channels keeps its order, whichever method sent it.
+        mine = list(state.inboxes)
         if len(state.shards) == 1 and not shard.is_cluster and not self.channel_capacity:
-            delivered, dropped = await shard.run_script(
+            delivered, dropped, here = await shard.run_script(
                 GROUP_SEND,
                 [group_key(self.prefix, group)],
-                [*head, cutoff, self.prefix, self.capacity],
+                [*head, cutoff, self.prefix, self.capacity, *mine],
             )
+            members = [member.decode() for member in here]
         else:
-            members = await shard.run_script(
-                GROUP_MEMBERS, [group_key(self.prefix, group)], [cutoff]
-            )
-            delivered, dropped = await self._deliver_to(state, [m.decode() for m in members], head)
+            found = await shard.run_script(GROUP_MEMBERS, [group_key(self.prefix, group)], [cutoff])
+            members = [member.decode() for member in found]
+            remote = [m for m in members if m.partition("!")[0] not in state.inboxes]
+            delivered, dropped = await self._deliver_to(state, remote, head)
+            members = [m for m in members if m.partition("!")[0] in state.inboxes]
+        if members:
+            message = self.serializer.loads(payload)
+            for member in members:
+                inbox, _, suffix = member.partition("!")
+                if state.inboxes[inbox].deliver_local(suffix, message, self.capacity_for(member)):
+                    delivered += 1
+                else:
+                    dropped += 1
         self.stats.group_deliveries += delivered
         self.stats.group_drops += dropped
 
