@@ -148,3 +148,32 @@ async def test_stalled_reader_is_dropped_and_does_not_block_others(
     assert disconnects == [1008, 1000]  # the stalled client first, then the healthy one
     assert memory_layer.dropped_on_full > 0  # the stalled member's queue was full, not ours
     assert not memory_layer._groups.get("room")
+
+
+async def test_sending_to_a_vanished_client_is_not_an_error(
+    memory_layer: InMemoryChannelLayer, caplog: pytest.LogCaptureFixture
+) -> None:
+    global disconnected
+    disconnects.clear()
+    disconnected = anyio.Event()
+    inbox: list[Message] = [
+        {"type": "websocket.connect"},
+        {"type": "websocket.receive", "text": '{"action": "ping"}'},
+    ]
+    never = anyio.Event()
+
+    async def receive() -> Message:
+        if inbox:
+            return inbox.pop(0)
+        await never.wait()
+        raise AssertionError("unreachable")
+
+    async def send(message: Message) -> None:
+        if message["type"] == "websocket.send":
+            raise ConnectionResetError("client disconnected")  # what uvicorn raises: OSError
+
+    with anyio.fail_after(2):
+        await Limited.as_asgi()({"type": "websocket", "path": "/ws", "headers": []}, receive, send)
+    assert disconnects == [1006]
+    assert "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -40,7 +40,16 @@ __all__ = ["AsyncJsonWebsocketConsumer"]
 logger = logging.getLogger("chanx.consumer")
 
 INTERNAL_ERROR = 1011
+GOING_AWAY = 1006  # the abnormal-closure code servers report for a vanished client
 _connections = ConnectionCounter()
+
+
+def _client_went_away(exc: BaseException) -> bool:
+    # Servers raise an OSError (uvicorn: ClientDisconnected) from send() once the client
+    # has gone; the task group may wrap it in an exception group.
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_client_went_away(inner) for inner in exc.exceptions)
+    return isinstance(exc, OSError)
 
 
 class AsyncJsonWebsocketConsumer(LayerMessaging):
@@ -198,7 +207,12 @@ class AsyncJsonWebsocketConsumer(LayerMessaging):
                 self._send = self._watchdog.wrap(self._send)
             await self.on_connect()
             await self._serve()
-        except Exception:
+        except Exception as exc:
+            if _client_went_away(exc):
+                logger.debug("%s: the client went away", type(self).__qualname__, exc_info=True)
+                self._closed = True
+                self._end_code = GOING_AWAY
+                return
             logger.exception("%s failed; closing with 1011", type(self).__qualname__)
             self._end_code = INTERNAL_ERROR
             await self._try_close(INTERNAL_ERROR, "internal error")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from types import EllipsisType
 from typing import Any, ClassVar
 
 from asgiref.sync import async_to_sync
@@ -43,14 +44,16 @@ class LayerMessaging:
         raise NotImplementedError
 
     @classmethod
-    def get_layer(cls, scope: Scope | None = None) -> ChannelLayer | None:
-        """The channel layer named by ``channel_layer_alias`` (None when that is None).
+    def get_layer(
+        cls, scope: Scope | None = None, *, alias: str | EllipsisType | None = ...
+    ) -> ChannelLayer | None:
+        """The channel layer named by ``alias`` (default: ``channel_layer_alias``).
 
-        With a connection ``scope``, the framework that routed it resolves the alias (Django
-        through ``CHANNEL_LAYERS``); see `chanx.core.layers` for the full order.
+        None when the alias is None. With a connection ``scope``, the framework that
+        routed it resolves the alias (Django through ``CHANNEL_LAYERS``).
         """
-        alias = cls.channel_layer_alias
-        return None if alias is None else resolve_channel_layer(alias, scope)
+        name = cls.channel_layer_alias if alias is ... else alias
+        return None if name is None else resolve_channel_layer(name, scope)
 
     async def get_groups(self) -> Sequence[str]:
         """Groups to join before accept; defaults to the ``groups`` class attribute."""
@@ -66,7 +69,8 @@ class LayerMessaging:
         return self.channel_layer, self.channel_name
 
     async def _join_initial_groups(self) -> None:
-        layer = self.get_layer(self.scope)
+        # the instance's alias: as_asgi(channel_layer_alias=...) may have overridden it
+        layer = self.get_layer(self.scope, alias=self.channel_layer_alias)
         if layer is None:
             return
         self.channel_layer = layer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import EllipsisType
 from typing import Any, ClassVar
 
 from chanx.core import AsyncJsonWebsocketConsumer as CoreConsumer
@@ -89,13 +90,18 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
                 setattr(self, name, getattr(current, _SETTING_OPTIONS[name]))
 
     @classmethod
-    def get_layer(cls, scope: Scope | None = None) -> ChannelLayer | None:
-        """The layer ``CHANNEL_LAYERS`` names ``channel_layer_alias``, else Chanx's registry."""
-        alias = cls.channel_layer_alias
-        if alias is None:
+    def get_layer(
+        cls, scope: Scope | None = None, *, alias: str | EllipsisType | None = ...
+    ) -> ChannelLayer | None:
+        """The layer ``CHANNEL_LAYERS`` names ``alias``, else Chanx's registry.
+
+        ``alias`` defaults to ``channel_layer_alias``.
+        """
+        name = cls.channel_layer_alias if alias is ... else alias
+        if name is None:
             return None
-        layer = channels_layer(alias)
-        return layer if layer is not None else resolve_channel_layer(alias, scope)
+        layer = channels_layer(name)
+        return layer if layer is not None else resolve_channel_layer(name, scope)
 
     @property
     def obj(self) -> Any:
