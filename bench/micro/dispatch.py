@@ -98,9 +98,8 @@ async def main() -> None:
         runs = [await measure(frame, n) for _ in range(5)]
         print(f"{name:<10} {statistics.median(runs):>24.2f}")
     runs = [baseline(n) for _ in range(5)]
-    print(
-        f"{'baseline':<10} {statistics.median(runs):>24.2f}  (json.loads + validate_python + dump, chat)"
-    )
+    note = "(json.loads + validate_python + dump, chat)"
+    print(f"{'baseline':<10} {statistics.median(runs):>24.2f}  {note}")
 
 
 if __name__ == "__main__":
