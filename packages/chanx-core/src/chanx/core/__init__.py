@@ -14,6 +14,7 @@ from chanx.core._auth import AuthResult, BaseAuthenticator, Credential, TokenAut
 from chanx.core._consumer import AsyncJsonWebsocketConsumer
 from chanx.core._decorators import channel, event_handler, ws_handler
 from chanx.core._errors import ErrorCode
+from chanx.core._groups import SEND_TEXT_EVENT
 from chanx.core._messages import (
     BaseEvent,
     BaseMessage,
@@ -28,6 +29,7 @@ from chanx.core.layers import get_channel_layer, register_channel_layer
 __version__ = version("chanx-core")
 
 __all__ = [
+    "SEND_TEXT_EVENT",
     "AsyncJsonWebsocketConsumer",
     "AuthResult",
     "BaseAuthenticator",

@@ -106,17 +106,20 @@ def chanx_layers_cleanup() -> Iterator[None]:
     Layers registered during the test are forgotten, not closed: close those that hold
     connections (Redis) in the test itself.
     """
-    from chanx.core.layers import _registry
+    from chanx.core.layers import (
+        register_channel_layer,
+        registered_channel_layers,
+        unregister_channel_layer,
+    )
 
-    # The registry has no public listing; the saved copy is only read, never mutated.
-    saved = dict(_registry._layers)
+    saved = registered_channel_layers()
     yield
-    current = dict(_registry._layers)
+    current = registered_channel_layers()
     for alias in current.keys() - saved.keys():
-        _registry.unregister_channel_layer(alias)
+        unregister_channel_layer(alias)
     for alias, layer in saved.items():
         if current.get(alias) is not layer:
-            _registry.register_channel_layer(alias, layer)
+            register_channel_layer(alias, layer)
 
 
 @pytest.fixture

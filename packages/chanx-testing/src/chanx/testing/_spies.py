@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from chanx.core._groups import SEND_TEXT_EVENT
+from chanx.core import SEND_TEXT_EVENT
 from chanx.core._messages import literal_values
 from chanx.core.layers import ChannelLayer
 

@@ -11,7 +11,9 @@ from chanx.core.layers._base import (
 from chanx.core.layers._memory import InMemoryChannelLayer
 from chanx.core.layers._registry import (
     get_channel_layer,
+    lookup_channel_layer,
     register_channel_layer,
+    registered_channel_layers,
     unregister_channel_layer,
 )
 
@@ -20,7 +22,9 @@ __all__ = [
     "ChannelLayer",
     "InMemoryChannelLayer",
     "get_channel_layer",
+    "lookup_channel_layer",
     "register_channel_layer",
+    "registered_channel_layers",
     "require_valid_channel_name",
     "require_valid_group_name",
     "unregister_channel_layer",

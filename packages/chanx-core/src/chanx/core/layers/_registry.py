@@ -13,7 +13,13 @@ from urllib.parse import urlsplit
 
 from chanx.core.layers._base import ChannelLayer
 
-__all__ = ["get_channel_layer", "register_channel_layer", "unregister_channel_layer"]
+__all__ = [
+    "get_channel_layer",
+    "lookup_channel_layer",
+    "register_channel_layer",
+    "registered_channel_layers",
+    "unregister_channel_layer",
+]
 
 logger = logging.getLogger("chanx.layers")
 
@@ -110,6 +116,12 @@ def register_channel_layer(alias: str, layer: ChannelLayer | str, **options: Any
     with _lock:
         _layers[alias] = layer
     return layer
+
+
+def registered_channel_layers() -> dict[str, ChannelLayer]:
+    """A snapshot of the registered layers by alias (the default one only once created)."""
+    with _lock:
+        return dict(_layers)
 
 
 def lookup_channel_layer(alias: str) -> ChannelLayer | None:
