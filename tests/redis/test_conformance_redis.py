@@ -8,8 +8,14 @@ from typing import Any
 
 import pytest
 
+from chanx.core.layers import ChannelFull
 from chanx.core.layers.redis import RedisChannelLayer
 from chanx.testing.layers import ChannelLayerConformance
+
+try:
+    from channels.exceptions import ChannelFull as ChannelsChannelFull
+except ImportError:  # pragma: no cover - channels_redis's tests skip without channels
+    ChannelsChannelFull = ChannelFull
 
 pytestmark = pytest.mark.redis
 
@@ -57,6 +63,7 @@ class TestChannelsRedisLayer(ChannelLayerConformance):
     expiry = 2.0
     group_expiry = 2.0
     large_payload_size = 100_000
+    channel_full_errors = (ChannelsChannelFull,)
 
     @pytest.fixture
     async def layer(self, redis_url: str) -> AsyncIterator[Any]:
@@ -72,19 +79,6 @@ class TestChannelsRedisLayer(ChannelLayerConformance):
         await layer.flush()
 
     # Where channels_redis departs from what the suite checks; strict, so a fix shows up.
-    _raises_channels_full = pytest.mark.xfail(
-        strict=True,
-        reason="channels_redis raises channels.exceptions.ChannelFull, not chanx's ChannelFull",
-    )
-
-    @_raises_channels_full
-    async def test_send_raises_channel_full_at_capacity(self, layer: Any) -> None:
-        await super().test_send_raises_channel_full_at_capacity(layer)
-
-    @_raises_channels_full
-    async def test_many_senders_and_receivers_lose_nothing(self, layer: Any) -> None:
-        await super().test_many_senders_and_receivers_lose_nothing(layer)
-
     @pytest.mark.xfail(
         strict=True,
         reason="channels_redis counts capacity per process inbox, not per channel: a full "
