@@ -14,7 +14,10 @@ from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
+
+from chanx.core.layers._redis_wire import Wire, open_wire
 
 __all__ = ["HashRing", "Shard", "parse_hosts", "parse_url"]
 
@@ -149,6 +152,17 @@ class Shard:
         }
         self._shas: dict[str, str] = {}
         self.run_identity: str | None = None
+        # Scripts and inbox reads on a plain server skip redis-py's per-command cost: see
+        # _redis_wire. Cluster and Sentinel route and fail over through redis-py.
+        self.lean = not waits and self.client.connection_pool.connection_kwargs.get("protocol") in (
+            None,
+            2,
+            "2",
+        )
+        self._wire: Wire | None = None
+        self._wire_lock = asyncio.Lock()
+        self._reader_wires: set[Wire] = set()
+        self.command_timeout = float(spec.get("socket_timeout", 10.0))
 
     async def restarted(self) -> bool | None:
         """Note the server's run id; say whether it changed (None: unknown or first look)."""
@@ -209,16 +223,51 @@ class Shard:
 
     async def run_script(self, source: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """Run a Lua script by SHA, loading it on first use or after a server restart."""
+        run = self._lean_command if self.lean else self.execute
         sha = self._shas.get(source)
         if sha is not None:
             try:
-                return await self.execute("EVALSHA", sha, len(keys), *keys, *args)
+                return await run("EVALSHA", sha, len(keys), *keys, *args)
             except NoScriptError:
                 pass
-        self._shas[source] = await self.execute("SCRIPT LOAD", source)
-        return await self.execute("EVALSHA", self._shas[source], len(keys), *keys, *args)
+        # redis-py routes "SCRIPT LOAD" to every cluster node as one command name.
+        load = ("SCRIPT", "LOAD") if self.lean else ("SCRIPT LOAD",)
+        loaded = await run(*load, source)
+        self._shas[source] = loaded.decode() if isinstance(loaded, bytes) else loaded
+        return await run("EVALSHA", self._shas[source], len(keys), *keys, *args)
+
+    async def _lean_command(self, *args: Any) -> Any:
+        wire = self._wire
+        if wire is None or wire.closed:
+            async with self._wire_lock:  # callers arriving meanwhile share the new connection
+                wire = self._wire
+                if wire is None or wire.closed:
+                    wire = self._wire = await open_wire(self.client)
+        try:
+            async with asyncio.timeout(self.command_timeout):
+                return await wire.command(*args)
+        except TimeoutError:
+            wire.close()  # a server this slow is gone or stuck: reconnect on the next command
+            raise RedisTimeoutError(f"Redis did not answer {args[0]!r} in time") from None
+
+    async def open_reader(self) -> Wire | None:
+        """A connection of its own for an inbox reader's blocking pops; None: use execute."""
+        if not self.lean:
+            return None
+        wire = await open_wire(self.reader)
+        self._reader_wires.add(wire)
+        return wire
+
+    def close_reader(self, wire: Wire) -> None:
+        wire.close()
+        self._reader_wires.discard(wire)
 
     async def aclose(self) -> None:
+        for wire in (self._wire, *self._reader_wires):
+            if wire is not None:
+                wire.close()
+        self._wire = None
+        self._reader_wires.clear()
         for client in (self.reader, self.client):
             await client.aclose()
         if not self.is_cluster:

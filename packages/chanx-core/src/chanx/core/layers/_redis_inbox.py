@@ -20,12 +20,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chanx.core.layers._redis_connection import Shard
 from chanx.core.layers._redis_ledger import Ledger
 from chanx.core.layers._redis_scripts import split_entry
 from chanx.core.layers._redis_serializer import Serializer
 from chanx.core.layers._redis_stats import RedisLayerStats
+from chanx.core.layers._redis_wire import Wire
 
 __all__ = ["Inbox", "Mailbox", "Puller", "Settings"]
 
@@ -125,6 +127,7 @@ class Inbox:
         self._task = asyncio.get_running_loop().create_task(self._read())
         self._blmpop = True
         self._closing = False
+        self._wire: Wire | None = None
         self._last_sweep = time.monotonic()
 
     def mailbox(self, suffix: str) -> Mailbox:
@@ -151,12 +154,27 @@ class Inbox:
                 box.queue.get_nowait()
         self.ledger.clear()
 
+    async def _blocking(self, *args: Any) -> Any:
+        shard = self.shard
+        if not shard.lean:
+            return await shard.execute(*args, blocking=True)
+        wire = self._wire
+        if wire is None or wire.closed:
+            wire = self._wire = await shard.open_reader()
+            assert wire is not None
+        try:
+            async with asyncio.timeout(BLOCK_SECONDS + shard.command_timeout):
+                return await wire.command(*args)
+        except TimeoutError:
+            shard.close_reader(wire)
+            raise RedisTimeoutError(f"no answer to {args[0]} in time") from None
+
     async def _pop(self) -> list[bytes]:
         shard = self.shard
         if self._blmpop:
             try:
-                reply = await shard.execute(
-                    "BLMPOP", BLOCK_SECONDS, 1, self.key, "LEFT", "COUNT", BATCH, blocking=True
+                reply = await self._blocking(
+                    "BLMPOP", BLOCK_SECONDS, 1, self.key, "LEFT", "COUNT", BATCH
                 )
             except ResponseError as error:
                 if "unknown command" not in str(error).lower():
@@ -164,7 +182,7 @@ class Inbox:
                 self._blmpop = False  # Redis < 7
             else:
                 return list(reply[1]) if reply else []
-        reply = await shard.execute("BLPOP", self.key, BLOCK_SECONDS, blocking=True)
+        reply = await self._blocking("BLPOP", self.key, BLOCK_SECONDS)
         if not reply:
             return []
         rest = await shard.execute("LPOP", self.key, BATCH)
@@ -183,6 +201,9 @@ class Inbox:
                 continue
             if entries:
                 self._dispatch(entries)
+                # Let the woken receivers run (and their replies leave) before the next pop
+                # is written: that write is not on their critical path.
+                await asyncio.sleep(0)
             if time.monotonic() - self._last_sweep > self.settings.expiry_ms / 1000:
                 self._sweep()
 
@@ -235,6 +256,8 @@ class Inbox:
         self._closing = True
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
+        if self._wire is not None:
+            self.shard.close_reader(self._wire)
         await self.ledger.aclose()
 
 

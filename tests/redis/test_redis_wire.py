@@ -1,0 +1,104 @@
+"""The lean RESP2 connection: replies split anywhere still resolve, in order."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ResponseError
+
+from chanx.core.layers._redis_wire import Wire
+
+
+class FakeTransport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[bytes] = []
+        self.closing = False
+
+    def write(self, data: Any) -> None:
+        self.written.append(bytes(data))
+
+    def close(self) -> None:
+        self.closing = True
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+
+def make_wire() -> tuple[Wire, FakeTransport]:
+    wire, transport = Wire(), FakeTransport()
+    wire.connection_made(transport)
+    return wire, transport
+
+
+async def test_commands_are_packed_as_resp_arrays() -> None:
+    wire, transport = make_wire()
+    wire.command("EVALSHA", "abc", 1, b"key\x00", 1.5)
+    assert transport.written == [
+        b"*5\r\n$7\r\nEVALSHA\r\n$3\r\nabc\r\n$1\r\n1\r\n$4\r\nkey\x00\r\n$3\r\n1.5\r\n"
+    ]
+    with pytest.raises(TypeError, match="expected bytes, str, int or float"):
+        wire.command("SET", True)
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 7, 1000])
+async def test_replies_split_anywhere_resolve_in_order(step: int) -> None:
+    wire, _ = make_wire()
+    futures = [wire.command("X") for _ in range(6)]
+    replies = (
+        b"*2\r\n$3\r\nkey\r\n*2\r\n$5\r\nhello\r\n$0\r\n\r\n"  # BLMPOP-shaped
+        b"$-1\r\n"
+        b"*-1\r\n"
+        b":42\r\n"
+        b"+OK\r\n"
+        b"$6\r\nab\r\ncd\r\n"  # CRLF inside a bulk string
+    )
+    for start in range(0, len(replies), step):
+        wire.data_received(replies[start : start + step])
+    assert [future.result() for future in futures] == [
+        [b"key", [b"hello", b""]],
+        None,
+        None,
+        42,
+        b"OK",
+        b"ab\r\ncd",
+    ]
+
+
+async def test_errors_raise_on_their_own_command_only() -> None:
+    wire, _ = make_wire()
+    first, second, third = wire.command("A"), wire.command("B"), wire.command("C")
+    wire.data_received(b"-NOSCRIPT No matching script\r\n-ERR wrong\r\n:1\r\n")
+    with pytest.raises(NoScriptError):
+        first.result()
+    with pytest.raises(ResponseError, match="ERR wrong"):
+        second.result()
+    assert third.result() == 1
+
+
+async def test_a_cancelled_caller_does_not_shift_the_replies() -> None:
+    wire, _ = make_wire()
+    cancelled, kept = wire.command("A"), wire.command("B")
+    cancelled.cancel()
+    wire.data_received(b":1\r\n:2\r\n")
+    assert kept.result() == 2
+
+
+async def test_connection_loss_fails_pending_commands_and_later_ones() -> None:
+    wire, _ = make_wire()
+    pending = wire.command("BLMPOP")
+    wire.connection_lost(None)
+    with pytest.raises(RedisConnectionError):
+        pending.result()
+    with pytest.raises(RedisConnectionError):
+        wire.command("PING")
+
+
+async def test_a_reply_nobody_asked_for_closes_the_connection() -> None:
+    wire, transport = make_wire()
+    wire.data_received(b":1\r\n")
+    assert transport.closing
+    assert wire.closed
