@@ -338,3 +338,25 @@ async def test_own_sends_keep_their_order_across_methods(layer: RedisChannelLaye
             await layer.send(channel, {"type": "m", "index": index})
     with anyio.fail_after(5):
         assert [(await layer.receive(channel))["index"] for _ in range(5)] == list(range(5))
+
+
+async def test_messages_queued_before_the_subscription_come_first(redis_url: str) -> None:
+    prefix = _prefix()
+    one = RedisChannelLayer.from_url(redis_url, prefix=prefix, capacity=1000)
+    two = RedisChannelLayer.from_url(redis_url, prefix=prefix, capacity=1000)
+    try:
+        mine = await one.new_channel()  # its reader subscribes while two is already sending
+        for index in range(200):
+            await two.send(mine, {"type": "tick", "index": index})
+        with anyio.fail_after(5):
+            assert [(await one.receive(mine))["index"] for _ in range(200)] == list(range(200))
+        # Subscribed: the next message is published to the reader, not queued in Redis.
+        await two.send(mine, {"type": "tick", "index": 200})
+        with anyio.fail_after(5):
+            assert (await one.receive(mine))["index"] == 200
+        inbox = mine.partition("!")[0]
+        assert await one._state().shards[0].execute("LLEN", f"{prefix}:in:{{{inbox}}}") == 0
+    finally:
+        await one.flush()
+        await one.close()
+        await two.close()

@@ -102,3 +102,28 @@ async def test_a_reply_nobody_asked_for_closes_the_connection() -> None:
     wire.data_received(b":1\r\n")
     assert transport.closing
     assert wire.closed
+
+
+async def test_resp3_replies_parse() -> None:
+    wire, _ = make_wire()
+    futures = [wire.command("X") for _ in range(6)]
+    wire.data_received(b"_\r\n%1\r\n+k\r\n:1\r\n~2\r\n:1\r\n:2\r\n,1.5\r\n#t\r\n=7\r\ntxt:abc\r\n")
+    assert [future.result() for future in futures] == [None, {b"k": 1}, [1, 2], 1.5, True, b"abc"]
+
+
+async def test_published_messages_go_to_on_push_and_confirmations_to_commands() -> None:
+    wire, _ = make_wire()
+    pushed: list[bytes] = []
+    wire.on_push = pushed.append
+    subscribe = wire.command("SUBSCRIBE", "inbox")
+    ping = wire.command("PING")
+    wire.data_received(
+        b">3\r\n$9\r\nsubscribe\r\n$5\r\ninbox\r\n:1\r\n"  # RESP3 confirmation
+        b">3\r\n$7\r\nmessage\r\n$5\r\ninbox\r\n$3\r\none\r\n"
+        b">2\r\n$10\r\ninvalidate\r\n*0\r\n"  # a notification nobody asked for
+        b"*3\r\n$7\r\nmessage\r\n$5\r\ninbox\r\n$3\r\ntwo\r\n"  # RESP2 shape
+        b"+PONG\r\n"
+    )
+    assert subscribe.result() == [b"subscribe", b"inbox", 1]
+    assert ping.result() == b"PONG"
+    assert pushed == [b"one", b"two"]

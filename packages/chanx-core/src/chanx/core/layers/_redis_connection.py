@@ -223,7 +223,7 @@ class Shard:
 
     async def run_script(self, source: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """Run a Lua script by SHA, loading it on first use or after a server restart."""
-        run = self._lean_command if self.lean else self.execute
+        run = self.lean_command if self.lean else self.execute
         sha = self._shas.get(source)
         if sha is not None:
             try:
@@ -236,7 +236,7 @@ class Shard:
         self._shas[source] = loaded.decode() if isinstance(loaded, bytes) else loaded
         return await run("EVALSHA", self._shas[source], len(keys), *keys, *args)
 
-    async def _lean_command(self, *args: Any) -> Any:
+    async def lean_command(self, *args: Any) -> Any:
         wire = self._wire
         if wire is None or wire.closed:
             async with self._wire_lock:  # callers arriving meanwhile share the new connection

@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -154,27 +155,12 @@ class Inbox:
                 box.queue.get_nowait()
         self.ledger.clear()
 
-    async def _blocking(self, *args: Any) -> Any:
-        shard = self.shard
-        if not shard.lean:
-            return await shard.execute(*args, blocking=True)
-        wire = self._wire
-        if wire is None or wire.closed:
-            wire = self._wire = await shard.open_reader()
-            assert wire is not None
-        try:
-            async with asyncio.timeout(BLOCK_SECONDS + shard.command_timeout):
-                return await wire.command(*args)
-        except TimeoutError:
-            shard.close_reader(wire)
-            raise RedisTimeoutError(f"no answer to {args[0]} in time") from None
-
     async def _pop(self) -> list[bytes]:
         shard = self.shard
         if self._blmpop:
             try:
-                reply = await self._blocking(
-                    "BLMPOP", BLOCK_SECONDS, 1, self.key, "LEFT", "COUNT", BATCH
+                reply = await shard.execute(
+                    "BLMPOP", BLOCK_SECONDS, 1, self.key, "LEFT", "COUNT", BATCH, blocking=True
                 )
             except ResponseError as error:
                 if "unknown command" not in str(error).lower():
@@ -182,7 +168,7 @@ class Inbox:
                 self._blmpop = False  # Redis < 7
             else:
                 return list(reply[1]) if reply else []
-        reply = await self._blocking("BLPOP", self.key, BLOCK_SECONDS)
+        reply = await shard.execute("BLPOP", self.key, BLOCK_SECONDS, blocking=True)
         if not reply:
             return []
         rest = await shard.execute("LPOP", self.key, BATCH)
@@ -190,9 +176,13 @@ class Inbox:
 
     async def _read(self) -> None:
         await self.shard.restarted()
-        # The blocking pop returns within BLOCK_SECONDS, so a stop is seen soon.
+        # A blocking pop returns within BLOCK_SECONDS and a subscription pings as often,
+        # so a stop is seen soon.
         while not self._stopped():
             try:
+                if self.shard.lean:
+                    await self._listen()
+                    continue
                 entries = await self._pop()
             except (RedisError, OSError) as error:
                 await _recover(
@@ -204,8 +194,52 @@ class Inbox:
                 # Let the woken receivers run (and their replies leave) before the next pop
                 # is written: that write is not on their critical path.
                 await asyncio.sleep(0)
-            if time.monotonic() - self._last_sweep > self.settings.expiry_ms / 1000:
-                self._sweep()
+            self._sweep_when_due()
+
+    async def _listen(self) -> None:
+        """Subscribe to the inbox (senders publish to it), then drain what queued before.
+
+        A pushed message needs no command from the reader, where a pop needs one per
+        wake-up; across processes that is two fewer Redis commands per round trip.
+        """
+        wire = await self.shard.open_reader()
+        assert wire is not None
+        self._wire = wire
+        held: list[bytes] | None = []
+
+        def pushed(entry: bytes) -> None:
+            if held is None:
+                self._dispatch([entry])
+            else:
+                held.append(entry)
+
+        wire.on_push = pushed
+        try:
+            await self._answer(wire.command("SUBSCRIBE", self.key))
+            # The list holds only what was sent before the subscription: it goes first.
+            while entries := await self.shard.lean_command("LPOP", self.key, BATCH):
+                self._dispatch(entries)
+            entries, held = held or [], None
+            self._dispatch(entries)
+            while not self._stopped():
+                await asyncio.wait([wire.lost], timeout=BLOCK_SECONDS)
+                if wire.lost.done():
+                    raise RedisConnectionError("Redis closed the inbox subscription")
+                await self._answer(wire.command("PING"))  # proof of life
+                self._sweep_when_due()
+        finally:
+            self.shard.close_reader(wire)
+
+    async def _answer(self, reply: asyncio.Future[Any]) -> Any:
+        try:
+            async with asyncio.timeout(self.shard.command_timeout):
+                return await reply
+        except TimeoutError:
+            raise RedisTimeoutError("Redis did not answer the inbox reader in time") from None
+
+    def _sweep_when_due(self) -> None:
+        if time.monotonic() - self._last_sweep > self.settings.expiry_ms / 1000:
+            self._sweep()
 
     def _dispatch(self, entries: list[bytes]) -> None:
         settings = self.settings

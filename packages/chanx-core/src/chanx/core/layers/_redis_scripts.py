@@ -56,7 +56,7 @@ def split_entry(entry: bytes) -> tuple[int, list[str], bytes]:
 
 
 _FUNCTIONS = r"""
-local function push_inbox(inbox, counts, suffixes, caps, now, expiry, payload)
+local function push_inbox(inbox, counts, suffixes, caps, now, expiry, payload, live)
   local accepted = {}
   local dropped = 0
   for i = 1, #suffixes do
@@ -69,8 +69,12 @@ local function push_inbox(inbox, counts, suffixes, caps, now, expiry, payload)
     end
   end
   if #accepted > 0 then
-    redis.call('RPUSH', inbox, now .. '\0' .. table.concat(accepted, ',') .. '\0' .. payload)
-    redis.call('PEXPIRE', inbox, expiry)
+    local entry = now .. '\0' .. table.concat(accepted, ',') .. '\0' .. payload
+    -- A reader subscribed to the inbox takes it straight away; otherwise it waits in the list.
+    if not (live and redis.call('PUBLISH', inbox, entry) > 0) then
+      redis.call('RPUSH', inbox, entry)
+      redis.call('PEXPIRE', inbox, expiry)
+    end
     redis.call('PEXPIRE', counts, expiry)
   end
   return #accepted, dropped
@@ -96,7 +100,8 @@ end
 """
 
 # KEYS: per destination (inbox, counts) or (list).  ARGV: now, expiry, payload, then per
-# destination either "i", n, suffix_1, cap_1, ... suffix_n, cap_n   or   "l", cap.
+# destination either "i", n, suffix_1, cap_1, ... suffix_n, cap_n   or   "l", cap; "p"
+# instead of "i" publishes to a subscribed reader of the inbox first (not on a cluster).
 DELIVER = (
     _FUNCTIONS
     + r"""
@@ -104,14 +109,14 @@ local now, expiry, payload = ARGV[1], ARGV[2], ARGV[3]
 local delivered, dropped, k, a = 0, 0, 1, 4
 while a <= #ARGV do
   local d, x = 0, 0
-  if ARGV[a] == 'i' then
+  if ARGV[a] == 'i' or ARGV[a] == 'p' then
     local n = tonumber(ARGV[a + 1])
     local suffixes, caps = {}, {}
     for j = 1, n do
       suffixes[j] = ARGV[a + 2 * j]
       caps[j] = tonumber(ARGV[a + 2 * j + 1])
     end
-    d, x = push_inbox(KEYS[k], KEYS[k + 1], suffixes, caps, now, expiry, payload)
+    d, x = push_inbox(KEYS[k], KEYS[k + 1], suffixes, caps, now, expiry, payload, ARGV[a] == 'p')
     k, a = k + 2, a + 2 + 2 * n
   else
     d, x = push_list(KEYS[k], tonumber(ARGV[a + 1]), now, expiry, payload)
@@ -124,8 +129,9 @@ return {delivered, dropped}
 )
 
 # Single-server fast path: the whole group_send in one round trip.
-# KEYS[1]: group.  ARGV: now, expiry, payload, cutoff, key prefix, capacity, then the inboxes
-# the caller reads itself: their members are returned for local delivery, not pushed.
+# KEYS[1]: group.  ARGV: now, expiry, payload, cutoff, key prefix, capacity, "p" to publish
+# to subscribed readers first (else "i"), then the inboxes the caller reads itself: their
+# members are returned for local delivery, not pushed.
 GROUP_SEND = (
     _FUNCTIONS
     + r"""
@@ -134,7 +140,8 @@ local cap = tonumber(ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4])
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 local inboxes, order, mine, here = {}, {}, {}, {}
-for i = 7, #ARGV do mine[ARGV[i]] = true end
+local live = ARGV[7] == 'p'
+for i = 8, #ARGV do mine[ARGV[i]] = true end
 local delivered, dropped = 0, 0
 for _, member in ipairs(members) do
   local bang = string.find(member, '!', 1, true)
@@ -159,7 +166,7 @@ for _, inbox in ipairs(order) do
   local caps = {}
   for j = 1, #suffixes do caps[j] = cap end
   local key = prefix .. ':in:{' .. inbox .. '}'
-  local d, x = push_inbox(key, key .. ':n', suffixes, caps, now, expiry, payload)
+  local d, x = push_inbox(key, key .. ':n', suffixes, caps, now, expiry, payload, live)
   delivered, dropped = delivered + d, dropped + x
 end
 return {delivered, dropped, here}

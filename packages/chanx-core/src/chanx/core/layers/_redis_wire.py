@@ -1,18 +1,20 @@
-"""A lean, pipelined RESP2 connection for the Redis layer's hot path.
+"""A lean, pipelined RESP connection for the Redis layer's hot path.
 
 Through redis-py a command costs about 90 µs of CPU on a small machine (a pool checkout, a
 timeout per read, observability hooks, a task wake-up per reply), and a round trip between
-two processes has four commands on its critical path, so that cost set the layer's ceiling.
-`Wire` takes over a socket that redis-py has connected (TLS, AUTH, SELECT and the handshake
-stay redis-py's), writes each command at once and resolves the replies, in order, from the
-protocol callback: any number of callers share one connection, a reply wakes its caller
-directly, and commands issued together leave in one burst.
+two processes has several commands on its critical path, so that cost set the layer's
+ceiling. `Wire` takes over a socket that redis-py has connected (TLS, AUTH, SELECT and the
+RESP2/RESP3 handshake stay redis-py's), writes each command at once and resolves the
+replies, in order, from the protocol callback: any number of callers share one connection
+and a reply wakes its caller directly. A subscribed `Wire` hands pub/sub messages to
+``on_push`` as they arrive.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -28,19 +30,30 @@ class _IncompleteError(Exception):
         self.need = need
 
 
+# RESP3 delivers these replies to (un)subscribe commands as pushes.
+_CONFIRMATIONS = {b"subscribe", b"unsubscribe", b"psubscribe", b"punsubscribe", b"pong"}
+
+
 def _error(text: str) -> ResponseError:
     if text.startswith("NOSCRIPT"):
         return NoScriptError(text)
     return ResponseError(text)
 
 
+class _Push(list[Any]):
+    """A RESP3 out-of-band message (a pub/sub message, a subscription, a notification)."""
+
+
+_AGGREGATES: dict[int, type[list[Any]]] = {42: list, 126: list, 62: _Push}  # * ~ >
+
+
 def _parse(buffer: bytes, position: int) -> tuple[Any, int]:
-    """Parse one RESP2 reply at ``position``; return it and the position after it."""
+    """Parse one RESP2/RESP3 reply at ``position``; return it and the position after it."""
     end = buffer.find(b"\r\n", position)
     if end < 0:
         raise _IncompleteError(len(buffer) + 1)
     kind = buffer[position]
-    if kind == 36:  # $ bulk string
+    if kind in (36, 61, 33):  # $ bulk string, = verbatim string, ! bulk error
         length = int(buffer[position + 1 : end])
         if length < 0:
             return None, end + 2
@@ -48,24 +61,37 @@ def _parse(buffer: bytes, position: int) -> tuple[Any, int]:
         stop = start + length
         if stop + 2 > len(buffer):
             raise _IncompleteError(stop + 2)
-        return buffer[start:stop], stop + 2
-    if kind == 42:  # * array
+        if kind == 33:
+            return _error(buffer[start:stop].decode(errors="replace")), stop + 2
+        return buffer[start + 4 if kind == 61 else start : stop], stop + 2
+    aggregate = _AGGREGATES.get(kind)
+    if aggregate is not None or kind in (37, 124):  # % map, | attributes: flat pairs
         count = int(buffer[position + 1 : end])
         position = end + 2
         if count < 0:
             return None, position
-        items = []
-        for _ in range(count):
+        items = aggregate() if aggregate is not None else []
+        for _ in range(count if aggregate is not None else 2 * count):
             item, position = _parse(buffer, position)
             items.append(item)
+        if kind == 124:  # attributes describe the reply that follows; nothing here uses them
+            return _parse(buffer, position)
+        if kind == 37:
+            return dict(zip(items[::2], items[1::2], strict=True)), position
         return items, position
-    if kind == 58:  # : integer
+    if kind in (58, 40):  # : integer, ( big number
         return int(buffer[position + 1 : end]), end + 2
     if kind == 43:  # + simple string
         return buffer[position + 1 : end], end + 2
     if kind == 45:  # - error
         return _error(buffer[position + 1 : end].decode(errors="replace")), end + 2
-    raise ValueError(f"expected a RESP2 reply, but got {buffer[position : end + 2]!r}")
+    if kind == 95:  # _ null
+        return None, end + 2
+    if kind == 44:  # , double
+        return float(buffer[position + 1 : end]), end + 2
+    if kind == 35:  # # boolean
+        return buffer[position + 1 : end] == b"t", end + 2
+    raise ValueError(f"expected a RESP reply, but got {buffer[position : end + 2]!r}")
 
 
 def _pack(args: tuple[Any, ...]) -> bytes:
@@ -95,6 +121,9 @@ class Wire(asyncio.Protocol):
         self.closed = False
         # The stream writer that opened the socket closes it when collected: keep it alive.
         self.keep: object = None
+        # Subscribed: pub/sub messages go here, not to a waiting command.
+        self.on_push: Callable[[bytes], None] | None = None
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -102,6 +131,8 @@ class Wire(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if not self.lost.done():
+            self.lost.set_result(None)
         error = RedisConnectionError(
             f"Redis connection lost: {exc!r}" if exc else "Redis closed the connection"
         )
@@ -122,6 +153,12 @@ class Wire(asyncio.Protocol):
             while position < len(buffer):
                 value, after = _parse(buffer, position)
                 position = after
+                if isinstance(value, list) and len(value) == 3 and value[0] == b"message":
+                    if self.on_push is not None:
+                        self.on_push(value[2])
+                        continue
+                elif type(value) is _Push and value and value[0] not in _CONFIRMATIONS:
+                    continue  # a notification nobody here asked for (tracking, maintenance)
                 if not waiting:
                     raise ValueError("a reply came that no command asked for")
                 future = waiting.popleft()

@@ -196,8 +196,8 @@ class RedisChannelLayer:
                 self.stats.sent += 1
                 return
             keys = [inbox_key(self.prefix, inbox), counts_key(self.prefix, inbox)]
-            spec: list[Any] = ["i", 1, suffix, cap]
             shard = state.shard_for(inbox)
+            spec: list[Any] = ["i" if shard.is_cluster else "p", 1, suffix, cap]
         else:
             keys = [channel_key(self.prefix, channel)]
             spec, shard = ["l", cap], state.shard_for(channel)
@@ -271,7 +271,7 @@ class RedisChannelLayer:
             delivered, dropped, here = await shard.run_script(
                 GROUP_SEND,
                 [group_key(self.prefix, group)],
-                [*head, cutoff, self.prefix, self.capacity, *mine],
+                [*head, cutoff, self.prefix, self.capacity, "p", *mine],
             )
             members = [member.decode() for member in here]
         else:
@@ -305,7 +305,8 @@ class RedisChannelLayer:
                 lists.append(member)
         batches: dict[tuple[int, str], tuple[list[str], list[Any]]] = {}
         for inbox, suffixes in inboxes.items():
-            spec: list[Any] = ["i", len(suffixes)]
+            live = not state.shard_for(inbox).is_cluster
+            spec: list[Any] = ["p" if live else "i", len(suffixes)]
             for suffix in suffixes:
                 spec += [suffix, self.capacity_for(f"{inbox}!{suffix}")]
             keys = [inbox_key(self.prefix, inbox), counts_key(self.prefix, inbox)]
