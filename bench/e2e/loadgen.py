@@ -68,6 +68,7 @@ async def scenario_latency(args: argparse.Namespace, probe: ServerProbe) -> dict
     conns = await connect_many(args.url, 1)
     conn = conns[0]
     rtts: list[float] = []
+    window = Window(probe)
     try:
         for i in range(args.warmup_pings + args.pings):
             t = time.perf_counter_ns()
@@ -79,8 +80,10 @@ async def scenario_latency(args: argparse.Namespace, probe: ServerProbe) -> dict
                 rtts.append((time.perf_counter_ns() - t) / 1000.0)
     finally:
         await conn.close()
+    edges = window.close()
     rtts.sort()
     return {
+        **edges,
         "latency_p50_us": percentile(rtts, 50),
         "latency_p99_us": percentile(rtts, 99),
         "latency_mean_us": sum(rtts) / len(rtts),

@@ -119,6 +119,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=60.0,
         help="seconds to wait for a quiet machine before each attempt",
     )
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other targets/scenarios already in the output JSON, replace these",
+    )
     p.add_argument("--no-setup", action="store_true", help="do not create missing venvs")
     return p.parse_args(argv)
 
@@ -163,6 +168,17 @@ def main(argv: list[str]) -> int:
                 )
             raw[target.name][scenario] = results
 
+    output = Path(args.output)
+    if args.merge and output.with_suffix(".json").exists():
+        previous = json.loads(output.with_suffix(".json").read_text())
+        for name, measured in raw.items():
+            previous["raw"].setdefault(name, {}).update(measured)
+        raw = previous["raw"]
+        preset = {**previous.get("presets", {}), **{s: preset[s] for s in scenarios}}
+        scenarios = list(preset)
+        skipped = {**previous.get("skipped", {}), **skipped}
+        for name in raw:
+            skipped.pop(name, None)
     summary = summarise(raw)
     document = {
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -174,7 +190,9 @@ def main(argv: list[str]) -> int:
         "summary": summary,
         "raw": raw,
     }
-    write_outputs(document, Path(args.output))
+    if args.merge:
+        document["merged_at"] = document["generated_at"]
+    write_outputs(document, output)
     return 0
 
 
