@@ -86,9 +86,11 @@ async def test_layer_recovers_after_redis_restart(
     assert stats.reconnects >= 1
     assert stats.redis_restarts == 1
     assert stats.possible_loss >= 1
-    # Nothing is invented or duplicated, and order holds.
+    # Nothing is invented or duplicated, and order holds. A send that raised may still have
+    # reached Redis (the connection dropped after the write, before the reply), so it may
+    # arrive: "raised" means "unknown", never "certainly not delivered".
     assert received == sorted(set(received))
-    assert set(received) <= set(sent)
+    assert set(received) <= set(sent) | set(failed)
     lost = sorted(set(sent) - set(received))
     # Whatever went missing was sent around the outage, and the outage was reported.
     assert all(index <= restarted_at for index in lost), (lost, restarted_at, failed)
