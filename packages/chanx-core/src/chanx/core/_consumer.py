@@ -1,8 +1,8 @@
 """`AsyncJsonWebsocketConsumer`: the framework-neutral consumer, an ASGI app per route.
 
 One connection flows one way: connect → authenticate → join groups → accept → hook, then
-one reader of client frames and one reader of the channel layer run in a task group until
-disconnect, which cancels in-flight work, leaves the groups and runs the disconnect hook.
+client frames and layer events are served (`chanx.core._connection`) until disconnect,
+which cancels in-flight work, leaves the groups and runs the disconnect hook.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from pydantic import ValidationError
 
 from chanx.core._app import ConsumerApp
 from chanx.core._auth import AuthResult, BaseAuthenticator
+from chanx.core._connection import ConnectionLoop
 from chanx.core._errors import ErrorCode, describe_decode_error, encode_error, extract_ref
 from chanx.core._groups import LayerMessaging
 from chanx.core._handshake import clip_reason, reject
@@ -25,7 +25,6 @@ from chanx.core._limits import (
     POLICY_VIOLATION,
     TRY_AGAIN_LATER,
     ConnectionCounter,
-    FrameGate,
     SendWatchdog,
     origin_allowed,
 )
@@ -33,7 +32,7 @@ from chanx.core._messages import BaseMessage, CompleteMessage, encode_message
 from chanx.core._routing import RouteTable, build_routes, defining_namespace
 from chanx.core._scope import get_header, path_params
 from chanx.core.layers import ChannelLayer
-from chanx.core.types import Message, Receive, Scope, Send
+from chanx.core.types import Receive, Scope, Send
 
 __all__ = ["AsyncJsonWebsocketConsumer"]
 
@@ -46,13 +45,13 @@ _connections = ConnectionCounter()
 
 def _client_went_away(exc: BaseException) -> bool:
     # Servers raise an OSError (uvicorn: ClientDisconnected) from send() once the client
-    # has gone; the task group may wrap it in an exception group.
+    # has gone; a task group (bounded concurrency) may wrap it in an exception group.
     if isinstance(exc, BaseExceptionGroup):
         return all(_client_went_away(inner) for inner in exc.exceptions)
     return isinstance(exc, OSError)
 
 
-class AsyncJsonWebsocketConsumer(LayerMessaging):
+class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
     """A typed WebSocket endpoint: decorate methods, mount ``as_asgi()`` on a route.
 
     Class options:
@@ -136,7 +135,6 @@ class AsyncJsonWebsocketConsumer(LayerMessaging):
         self._joined: dict[str, None] = {}
         self._accepted = False
         self._closed = False
-        self._cancel_scope: anyio.CancelScope | None = None
         self._end_code = 1000
         self._watchdog: SendWatchdog | None = None
 
@@ -220,72 +218,12 @@ class AsyncJsonWebsocketConsumer(LayerMessaging):
             with anyio.CancelScope(shield=True):
                 await self._cleanup(self._end_code)
 
-    async def _serve(self) -> None:
-        # The socket reader only reads, so a disconnect is seen (and cancels in-flight
-        # work) even while a handler is busy; one worker handles frames in order.
-        frames_in, frames_out = anyio.create_memory_object_stream[Message](self.max_pending_frames)
-        with frames_in, frames_out:
-            async with anyio.create_task_group() as tg:
-                self._cancel_scope = tg.cancel_scope
-                if self.channel_layer is not None and self.channel_name is not None:
-                    tg.start_soon(self._read_layer, self.channel_layer, self.channel_name)
-                if self._watchdog is not None:
-                    tg.start_soon(self._watchdog.watch, self._drop_stalled_client)
-                tg.start_soon(self._handle_frames, frames_out)
-                self._end_code = await self._read_socket(frames_in)
-                tg.cancel_scope.cancel()
-
-    async def _read_socket(self, frames: MemoryObjectSendStream[Message]) -> int:
-        receive = self._receive
-        gate = FrameGate.for_options(
-            max_bytes=self.max_frame_bytes,
-            close_oversized=self.oversized_frames == "close",
-            rate_limit=self.rate_limit,
-            close_after=self.rate_limit_close_after,
-        )
-        while True:
-            message = await receive()
-            kind = message["type"]
-            if kind == "websocket.receive":
-                refusal = None if gate is None else gate.check(message)
-                if refusal is None:
-                    await frames.send(message)
-                elif refusal.close_code is not None:
-                    await self._try_close(refusal.close_code, refusal.detail)
-                    return refusal.close_code
-                else:
-                    await self._send_text(encode_error(refusal.error_code, refusal.detail))
-                    await self._complete(None)
-            elif kind == "websocket.disconnect":
-                return int(message.get("code", 1000))
-
     def _drop_stalled_client(self) -> None:
         logger.warning("%s dropped a client that stopped reading", type(self).__qualname__)
+        if not self._stopping:
+            self._end_code = POLICY_VIOLATION
         self._closed = True  # a close frame would block like everything else
-        self._end_code = POLICY_VIOLATION
-        assert self._cancel_scope is not None
-        self._cancel_scope.cancel()
-
-    async def _handle_frames(self, frames: MemoryObjectReceiveStream[Message]) -> None:
-        if self.max_concurrent_frames <= 1:
-            async for message in frames:
-                text = message.get("text")
-                await self._on_frame(
-                    text if text is not None else message.get("bytes"), text is None
-                )
-            return
-        limiter = anyio.Semaphore(self.max_concurrent_frames)
-        async with anyio.create_task_group() as tg:
-            async for message in frames:
-                await limiter.acquire()
-                tg.start_soon(self._limited_frame, limiter, message)
-
-    async def _limited_frame(self, limiter: anyio.Semaphore, message: Message) -> None:
-        try:
-            text = message.get("text")
-            await self._on_frame(text if text is not None else message.get("bytes"), text is None)
-        finally:
-            limiter.release()
+        self._halt(None)
 
     async def _cleanup(self, code: int) -> None:
         layer, name = self.channel_layer, self.channel_name
@@ -395,8 +333,7 @@ class AsyncJsonWebsocketConsumer(LayerMessaging):
         """Close the connection; in-flight work of this connection is cancelled."""
         self._end_code = code
         await self._try_close(code, reason)
-        if self._cancel_scope is not None:
-            self._cancel_scope.cancel()
+        self._halt(None)
 
     async def _try_close(self, code: int, reason: str | None) -> None:
         if self._closed:
