@@ -13,7 +13,7 @@ from channels.layers import get_channel_layer
 from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.http import HttpRequest, JsonResponse
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import BaseModel
 
@@ -180,6 +180,7 @@ def notify_typed_view(request: HttpRequest, user_id: int) -> JsonResponse:
 urlpatterns = [
     path("notify/<int:user_id>/", notify_view),
     path("notify-typed/<int:user_id>/", notify_typed_view),
+    path("asyncapi/", include("chanx.django.urls")),
 ]
 
 websocket_urlpatterns = [

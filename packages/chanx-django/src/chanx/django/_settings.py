@@ -25,12 +25,20 @@ class ChanxSettings:
             authentication with HTTP 401/403 instead of accept-then-close.
         SEND_AUTHENTICATION_MESSAGE: After a successful authentication, send an
             ``{"action": "authenticated", ...}`` frame right after accept.
+        ASYNCAPI_TITLE: ``info.title`` of the served AsyncAPI document.
+        ASYNCAPI_VERSION: ``info.version`` of the served AsyncAPI document.
+        ASYNCAPI_DESCRIPTION: ``info.description`` of the served AsyncAPI document.
+        ASYNCAPI_SERVERS: Server URLs for the document (default: the requested host).
     """
 
     SEND_COMPLETION: bool = False
     SEND_AUTH_ERROR: bool = True
     REJECT_IN_HANDSHAKE: bool = False
     SEND_AUTHENTICATION_MESSAGE: bool = False
+    ASYNCAPI_TITLE: str | None = None
+    ASYNCAPI_VERSION: str | None = None
+    ASYNCAPI_DESCRIPTION: str | None = None
+    ASYNCAPI_SERVERS: tuple[str, ...] | list[str] | None = None
 
 
 _KNOWN = frozenset(f.name for f in fields(ChanxSettings))
