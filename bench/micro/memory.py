@@ -6,8 +6,8 @@ while they sit idle. Targets: a raw ASGI echo app (the floor), a chanx consumer 
 on the in-memory layer, and one without a layer. Each target first serves one warm-up
 connection, so lazy imports and caches do not count.
 
-Run: ``.venv/bin/python bench/micro/memory.py [-v] [-n 1000]``; ``-v`` lists the top
-allocation sites of the chanx target. Not a test: compare figures within one run.
+Run: ``.venv/bin/python bench/micro/memory.py [-v] [-n 1000]``; ``-v`` lists where the
+chanx target allocates beyond the raw app. Not a test: compare figures within one run.
 """
 
 from __future__ import annotations
@@ -112,15 +112,16 @@ async def main() -> None:
         ("chanx, layer + group", Grouped.as_asgi()),
         ("chanx, no layer", NoLayer.as_asgi()),
     ]
-    floor = None
+    floor: tuple[float, tracemalloc.Snapshot] | None = None
     print(f"{'target':<22} {'B/conn':>8} {'above raw':>10}")
     for name, app in targets:
         per_connection, snapshot = await measure(app, args.n)
-        floor = per_connection if floor is None else floor
-        print(f"{name:<22} {per_connection:>8.0f} {per_connection - floor:>10.0f}")
+        floor = (per_connection, snapshot) if floor is None else floor
+        print(f"{name:<22} {per_connection:>8.0f} {per_connection - floor[0]:>10.0f}")
         if args.v and name.startswith("chanx, layer"):
-            for stat in snapshot.statistics("lineno")[:20]:
-                print("    ", stat)
+            # what this target holds beyond the raw app, by allocation site
+            for stat in snapshot.compare_to(floor[1], "lineno")[:20]:
+                print(f"    {stat.size_diff / args.n:7.0f} B/conn  {stat.traceback[0]}")
 
 
 if __name__ == "__main__":

@@ -18,13 +18,13 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import anyio
 
 from chanx.core._errors import encode_error
-from chanx.core._limits import FrameGate, SendWatchdog
+from chanx.core._limits import FrameGate, Refusal, SendWatchdog
 from chanx.core.layers import ChannelLayer
 from chanx.core.types import Message, Receive
 
@@ -70,7 +70,7 @@ class ConnectionLoop:
 
         async def _on_frame(self, data: str | bytes | None, binary: bool) -> None: ...
 
-        async def _read_layer(self, layer: ChannelLayer, name: str) -> None: ...
+        async def _on_event(self, event: Mapping[str, Any]) -> None: ...
 
         async def _send_text(self, text: str) -> None: ...
 
@@ -93,7 +93,7 @@ class ConnectionLoop:
             close_after=self.rate_limit_close_after,
         )
         if self.channel_layer is not None and self.channel_name is not None:
-            reader = self._guarded(self._read_layer, self.channel_layer, self.channel_name)
+            reader = self._read_events(self.channel_layer, self.channel_name)
             self._layer_task = loop.create_task(reader)
         if self._watchdog is not None:
             watch = self._guarded(self._watchdog.watch, self._drop_stalled_client)
@@ -103,8 +103,37 @@ class ConnectionLoop:
             if self.max_concurrent_frames > 1:
                 self._start_socket_reader(loop)
                 await self._handle_concurrently()
-            else:
-                await self._handle_in_order(loop)
+                return
+            # Frames in order, inline: this loop lives here rather than in a helper
+            # coroutine because every frame of an idle connection's stack costs memory.
+            receive = self._receive
+            gate = self._gate
+            while not self._stopping:
+                if self._frames is None:
+                    message = await receive()
+                    if message["type"] != "websocket.receive":
+                        self._on_other_event(message)
+                        continue
+                    if gate is not None:
+                        refusal = gate.check(message)
+                        if refusal is not None:
+                            await self._refuse(refusal)
+                            continue
+                    if not self._probe_armed:
+                        # Runs once this task yields to the loop: if that happens inside
+                        # a handler, the handler is suspended and the socket needs a reader.
+                        self._probe_armed = True
+                        loop.call_soon(self._probe_suspension)
+                else:
+                    message = await self._next_frame()
+                text = message.get("text")
+                self._in_handler = True
+                try:
+                    await self._on_frame(
+                        text if text is not None else message.get("bytes"), text is None
+                    )
+                finally:
+                    self._in_handler = False
         except asyncio.CancelledError:
             if not self._cancelled_main:
                 raise
@@ -113,29 +142,6 @@ class ConnectionLoop:
             await self._stop_helpers(main, delivered)
         if self._failure is not None:
             raise self._failure
-
-    async def _handle_in_order(self, loop: asyncio.AbstractEventLoop) -> None:
-        receive = self._receive
-        while not self._stopping:
-            if self._frames is None:
-                message = await receive()
-                if not await self._admit(message):
-                    continue
-                if not self._probe_armed:
-                    # Runs only once this task yields to the loop: if that happens inside
-                    # the handler, the handler is suspended and the socket needs a reader.
-                    self._probe_armed = True
-                    loop.call_soon(self._probe_suspension)
-            else:
-                message = await self._next_frame()
-            text = message.get("text")
-            self._in_handler = True
-            try:
-                await self._on_frame(
-                    text if text is not None else message.get("bytes"), text is None
-                )
-            finally:
-                self._in_handler = False
 
     async def _handle_concurrently(self) -> None:
         limiter = anyio.Semaphore(self.max_concurrent_frames)
@@ -152,25 +158,19 @@ class ConnectionLoop:
         finally:
             limiter.release()
 
-    async def _admit(self, message: Message) -> bool:
-        """Whether ``message`` is a frame to handle; ends the connection when it must."""
-        kind = message["type"]
-        if kind == "websocket.receive":
-            gate = self._gate
-            refusal = None if gate is None else gate.check(message)
-            if refusal is None:
-                return True
-            if refusal.close_code is not None:
-                if not self._stopping:
-                    self._end_code = refusal.close_code
-                await self._try_close(refusal.close_code, refusal.detail)
-                self._halt(None)
-            else:
-                await self._send_text(encode_error(refusal.error_code, refusal.detail))
-                await self._complete(None)
-        elif kind == "websocket.disconnect":
+    def _on_other_event(self, message: Message) -> None:
+        if message["type"] == "websocket.disconnect":
             self._halt(int(message.get("code", 1000)))
-        return False
+
+    async def _refuse(self, refusal: Refusal) -> None:
+        if refusal.close_code is not None:
+            if not self._stopping:
+                self._end_code = refusal.close_code
+            await self._try_close(refusal.close_code, refusal.detail)
+            self._halt(None)
+        else:
+            await self._send_text(encode_error(refusal.error_code, refusal.detail))
+            await self._complete(None)
 
     # -- the socket reader task, once a handler has suspended --------------------------
 
@@ -183,26 +183,36 @@ class ConnectionLoop:
 
     def _start_socket_reader(self, loop: asyncio.AbstractEventLoop) -> None:
         self._frames = deque()
-        self._socket_task = loop.create_task(self._guarded(self._read_socket))
+        self._socket_task = loop.create_task(self._read_socket())
 
     async def _read_socket(self) -> None:
         receive = self._receive
+        gate = self._gate
         frames = self._frames
         assert frames is not None
         limit = max(1, self.max_pending_frames)
-        while not self._stopping:
-            message = await receive()
-            if not await self._admit(message):
-                continue
-            while len(frames) >= limit:
-                # Reading pauses, so the server's flow control slows the client down.
-                room = self._room_waiter = asyncio.get_running_loop().create_future()
-                await room
-                self._room_waiter = None
-            frames.append(message)
-            ready = self._frame_waiter
-            if ready is not None and not ready.done():
-                ready.set_result(None)
+        try:
+            while not self._stopping:
+                message = await receive()
+                if message["type"] != "websocket.receive":
+                    self._on_other_event(message)
+                    continue
+                if gate is not None:
+                    refusal = gate.check(message)
+                    if refusal is not None:
+                        await self._refuse(refusal)
+                        continue
+                while len(frames) >= limit:
+                    # Reading pauses, so the server's flow control slows the client down.
+                    room = self._room_waiter = asyncio.get_running_loop().create_future()
+                    await room
+                    self._room_waiter = None
+                frames.append(message)
+                ready = self._frame_waiter
+                if ready is not None and not ready.done():
+                    ready.set_result(None)
+        except Exception as exc:
+            self._fail(exc)
 
     async def _next_frame(self) -> Message:
         frames = self._frames
@@ -226,9 +236,22 @@ class ConnectionLoop:
         try:
             await work(*args)
         except Exception as exc:
-            if self._failure is None:
-                self._failure = exc
-            self._halt(None)
+            self._fail(exc)
+
+    async def _read_events(self, layer: ChannelLayer, name: str) -> None:
+        """The one reader of this connection's layer channel (its own task)."""
+        on_event = self._on_event
+        try:
+            while True:
+                await on_event(await layer.receive(name))
+        except Exception as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> None:
+        """A helper task failed: end the connection as if the main task had raised."""
+        if self._failure is None:
+            self._failure = exc
+        self._halt(None)
 
     def _halt(self, code: int | None) -> None:
         """End the connection: stop reading and cancel in-flight work (once).

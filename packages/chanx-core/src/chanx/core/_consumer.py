@@ -174,29 +174,17 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
         self.user = scope.get("user")
         if (await receive())["type"] != "websocket.connect":
             return
-        if self.allowed_origins is not None:
-            origin = get_header(scope, "origin")
-            if not origin_allowed(origin, self.allowed_origins):
-                logger.warning("%s denied origin %r", type(self).__qualname__, origin)
-                await send({"type": "websocket.close", "code": POLICY_VIOLATION})
-                return
         owner = type(self)
-        if not _connections.try_acquire(owner, self.max_connections):
-            await self._reject(TRY_AGAIN_LATER, "server is at capacity", ErrorCode.OVERLOADED)
+        if not await self._admit_connection(owner):
             return
-        try:
-            if await self._authenticate():
-                await self._run()
-        finally:
-            _connections.release(owner)
-
-    async def _run(self) -> None:
+        # The connection is served in this frame rather than in a helper coroutine: each
+        # frame on an idle connection's stack stays allocated as long as it is open.
         try:
             await self._join_initial_groups()
             await self._send(
                 {
                     "type": "websocket.accept",
-                    "subprotocol": self.select_subprotocol(self.scope.get("subprotocols") or ()),
+                    "subprotocol": self.select_subprotocol(scope.get("subprotocols") or ()),
                 }
             )
             self._accepted = True
@@ -215,8 +203,30 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             self._end_code = INTERNAL_ERROR
             await self._try_close(INTERNAL_ERROR, "internal error")
         finally:
-            with anyio.CancelScope(shield=True):
-                await self._cleanup(self._end_code)
+            try:
+                with anyio.CancelScope(shield=True):
+                    await self._cleanup(self._end_code)
+            finally:
+                _connections.release(owner)
+
+    async def _admit_connection(self, owner: type) -> bool:
+        """Origin, capacity and authentication; True holds a connection slot of ``owner``."""
+        if self.allowed_origins is not None:
+            origin = get_header(self.scope, "origin")
+            if not origin_allowed(origin, self.allowed_origins):
+                logger.warning("%s denied origin %r", type(self).__qualname__, origin)
+                await self._send({"type": "websocket.close", "code": POLICY_VIOLATION})
+                return False
+        if not _connections.try_acquire(owner, self.max_connections):
+            await self._reject(TRY_AGAIN_LATER, "server is at capacity", ErrorCode.OVERLOADED)
+            return False
+        admitted = False
+        try:
+            admitted = await self._authenticate()
+        finally:
+            if not admitted:
+                _connections.release(owner)
+        return admitted
 
     def _drop_stalled_client(self) -> None:
         logger.warning("%s dropped a client that stopped reading", type(self).__qualname__)
