@@ -21,6 +21,7 @@ METRICS: dict[str, tuple[str, str, int, bool]] = {
     "last_delivery_p50_ms": ("broadcast", "last deliv ms", 2, False),
     "bytes_per_idle_conn": ("memory", "KiB/idle conn", 1, True),
     "soak_ok": ("soak", "soak", 0, False),
+    "hostile_ok": ("hostile-soak", "hostile soak", 0, False),
 }
 WORST_OF = {"lost_deliveries", "reordered", "bad_frames", "lost_echo", "lost_notify"}
 
@@ -78,6 +79,15 @@ def cell(metrics: dict[str, Any], metric: str) -> str:
             else f"FAIL ({block.get('lost_echo', 0)}+{block.get('lost_notify', 0)}"
             f" lost, {block.get('reordered', 0)} reord)"
         )
+    if metric == "hostile_ok":
+        return (
+            "ok"
+            if value
+            else f"FAIL ({block.get('lost_well_behaved', 0)}+{block.get('lost_hostile', 0)}"
+            f" lost, {block.get('reordered', 0)} reord, {block.get('error_frames_received', 0)}"
+            f"/{block.get('malformed_sent', 0)} errors, {block.get('server_error_lines', 0)}"
+            " ERROR lines)"
+        )
     if metric == "bytes_per_idle_conn":
         value = value / 1024
     text = f"{value:,.{digits}f}"
@@ -92,8 +102,10 @@ def cell(metrics: dict[str, Any], metric: str) -> str:
 
 
 def table_rows(summary: dict[str, dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    header = ["target"] + [METRICS[m][1] for m in METRICS]
-    rows = [[name] + [cell(metrics, m) for m in METRICS] for name, metrics in summary.items()]
+    measured = {scenario for metrics in summary.values() for scenario in metrics}
+    shown = [m for m, (scenario, *_) in METRICS.items() if scenario in measured]
+    header = ["target"] + [METRICS[m][1] for m in shown]
+    rows = [[name] + [cell(metrics, m) for m in shown] for name, metrics in summary.items()]
     return header, rows
 
 
@@ -144,6 +156,9 @@ def write_outputs(document: dict[str, Any], stem: Path) -> None:
                         writer.writerow([target, scenario, metric, value, ratio])
     print_table(summary, document)
     png = stem.with_suffix(".png")
+    if not any(metrics.get("ratios") for metrics in summary.values()):
+        print(f"wrote {json_path}, {stem.with_suffix('.csv')} (no ratios to chart)")
+        return
     try:
         proc = subprocess.run(
             [str(venv_python("client")), str(E2E_DIR / "chart.py"), str(json_path), str(png)],

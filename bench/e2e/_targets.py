@@ -70,6 +70,12 @@ TARGETS_BY_NAME = {t.name: t for t in TARGETS}
 BASELINE = "raw-starlette"
 
 SCENARIOS = ["latency", "throughput", "broadcast", "memory", "soak"]
+# Run only when named (--scenarios hostile-soak): they need an app with rooms.
+EXTRA_SCENARIOS = ["hostile-soak"]
+# Correctness runs: one run each, not a median.
+ONCE = {"soak", "hostile-soak"}
+# The app each target serves the hostile soak with: rooms, chat and an error policy.
+ROOMS_APPS = {"chanx-fastapi": "chanx_rooms", "chanx-fastapi-redis": "chanx_rooms"}
 
 # Load-client arguments per scenario; "quick" is for development, "full" for published runs.
 PRESETS: dict[str, dict[str, dict[str, float]]] = {
@@ -79,6 +85,7 @@ PRESETS: dict[str, dict[str, dict[str, float]]] = {
         "broadcast": {"members": 200, "window": 8, "duration": 2, "latency-rounds": 10},
         "memory": {"connections": 1000, "settle": 1},
         "soak": {"connections": 1000, "duration": 10},
+        "hostile-soak": {"connections": 1000, "duration": 10, "rooms": 20},
     },
     "full": {
         "latency": {"pings": 5000, "warmup-pings": 500},
@@ -86,6 +93,7 @@ PRESETS: dict[str, dict[str, dict[str, float]]] = {
         "broadcast": {"members": 200, "window": 8, "duration": 5, "latency-rounds": 30},
         "memory": {"connections": 1000, "settle": 2},
         "soak": {"connections": 1000, "duration": 60},
+        "hostile-soak": {"connections": 1000, "duration": 60, "rooms": 20},
     },
 }
 

@@ -288,12 +288,19 @@ async def scenario_soak(args: argparse.Namespace, probe: ServerProbe) -> dict[st
     return await run_soak(args, probe)
 
 
+async def scenario_hostile_soak(args: argparse.Namespace, probe: ServerProbe) -> dict[str, Any]:
+    from _lg_hostile_soak import run_hostile_soak
+
+    return await run_hostile_soak(args, probe)
+
+
 SCENARIOS = {
     "latency": scenario_latency,
     "throughput": scenario_throughput,
     "broadcast": scenario_broadcast,
     "memory": scenario_memory,
     "soak": scenario_soak,
+    "hostile-soak": scenario_hostile_soak,
 }
 
 
@@ -315,6 +322,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--settle", type=float, default=1.0)
     p.add_argument("--echo-interval", type=float, default=0.2)
     p.add_argument("--broadcast-interval", type=float, default=0.5)
+    # hostile-soak: rooms, per-socket rates (frames/s), and one hostile socket in N
+    p.add_argument("--rooms", type=int, default=20)
+    p.add_argument("--hostile-every", type=int, default=10)
+    p.add_argument("--echo-rate", type=float, default=3.0)
+    p.add_argument("--ping-rate", type=float, default=1.0)
+    p.add_argument("--chat-rate", type=float, default=0.08)
+    p.add_argument("--malformed-rate", type=float, default=1.0)
+    p.add_argument(
+        "--rss-slope-limit",
+        type=float,
+        default=1.0,
+        help="MiB/min over the last half; checked only in runs of 30 s or more",
+    )
     return p.parse_args(argv)
 
 

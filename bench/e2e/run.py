@@ -10,6 +10,7 @@ results go to bench/results/e2e.json, e2e.csv and e2e.png. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -26,8 +27,11 @@ from _server import import_check, log_tail, running_server
 from _setup import ensure_venvs, environment_info
 from _targets import (
     E2E_DIR,
+    EXTRA_SCENARIOS,
+    ONCE,
     PRESETS,
     RESULTS_DIR,
+    ROOMS_APPS,
     SCENARIOS,
     TARGETS,
     TARGETS_BY_NAME,
@@ -43,6 +47,8 @@ def run_loadgen(
     target: Target, scenario: str, params: dict[str, float], *, core: str
 ) -> dict[str, Any]:
     budget = scenario_budget(scenario, params)
+    if scenario == "hostile-soak":
+        target = dataclasses.replace(target, module=ROOMS_APPS[target.name])
     with running_server(target, log_dir=LOG_DIR) as server:
         cmd = [
             "taskset", "-c", core, str(venv_python("client")), str(E2E_DIR / "loadgen.py"),
@@ -70,7 +76,19 @@ def run_loadgen(
         result["server_tracebacks"] = log.count("Traceback")
         if log.count("Traceback") > log.count("ClientDisconnected"):
             result["server_log"] = log_tail(server.log)
+        if scenario == "hostile-soak":
+            add_log_figures(result, log)
         return result
+
+
+def add_log_figures(result: dict[str, Any], log: str) -> None:
+    """Count what the server logged; the rooms app logs with level names."""
+    lines = log.splitlines()
+    result["server_error_lines"] = sum(1 for line in lines if line.startswith("ERROR"))
+    result["server_warning_lines"] = sum(1 for line in lines if line.startswith("WARNING"))
+    result["server_log_first_lines"] = lines[:10]
+    clean = result["server_tracebacks"] == 0 and result["server_error_lines"] == 0
+    result["hostile_ok"] = bool(result.get("hostile_ok")) and clean
 
 
 def measure(
@@ -133,17 +151,22 @@ def main(argv: list[str]) -> int:
     names = [n.strip() for n in args.targets.split(",") if n.strip()]
     unknown = [n for n in names if n not in TARGETS_BY_NAME]
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
-    bad_scenarios = [s for s in scenarios if s not in SCENARIOS]
+    bad_scenarios = [s for s in scenarios if s not in SCENARIOS + EXTRA_SCENARIOS]
     if unknown or bad_scenarios:
-        print(f"expected targets from {sorted(TARGETS_BY_NAME)} and scenarios from {SCENARIOS},"
-              f" but got {unknown + bad_scenarios!r}")  # fmt: skip
+        print(f"expected targets from {sorted(TARGETS_BY_NAME)} and scenarios from"
+              f" {SCENARIOS + EXTRA_SCENARIOS}, but got {unknown + bad_scenarios!r}")  # fmt: skip
+        return 2
+    if "hostile-soak" in scenarios and (no_rooms := [n for n in names if n not in ROOMS_APPS]):
+        print(f"hostile-soak needs a rooms app; targets with one: {sorted(ROOMS_APPS)},"
+              f" but got {no_rooms!r}")  # fmt: skip
         return 2
     if (os.cpu_count() or 1) < 2:
         print("needs at least 2 cores: the server and the load client each get one")
         return 2
     preset = dict(PRESETS["quick" if args.quick else "full"])
     if args.soak_duration is not None:
-        preset["soak"] = {**preset["soak"], "duration": args.soak_duration}
+        for name in ONCE:
+            preset[name] = {**preset[name], "duration": args.soak_duration}
     runs = args.runs or (1 if args.quick else 3)
     targets = [TARGETS_BY_NAME[n] for n in names]
     if not args.no_setup:
@@ -159,8 +182,8 @@ def main(argv: list[str]) -> int:
             continue
         raw[target.name] = {}
         for scenario in scenarios:
-            # The soak checks correctness over a long run: once is enough.
-            count = 1 if scenario == "soak" else runs
+            # A soak checks correctness over a long run: once is enough.
+            count = 1 if scenario in ONCE else runs
             results = []
             for run in range(count):
                 results.append(
