@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -31,6 +32,8 @@ from chanx.core.types import Message, Receive
 __all__ = ["ConnectionLoop"]
 
 logger = logging.getLogger("chanx.consumer")
+
+_shared_gates: dict[tuple[int | None, bool], FrameGate | None] = {}
 
 
 class ConnectionLoop:
@@ -86,12 +89,7 @@ class ConnectionLoop:
         main = self._main = asyncio.current_task()
         assert main is not None
         loop = main.get_loop()
-        self._gate = FrameGate.for_options(
-            max_bytes=self.max_frame_bytes,
-            close_oversized=self.oversized_frames == "close",
-            rate_limit=self.rate_limit,
-            close_after=self.rate_limit_close_after,
-        )
+        self._gate = self._frame_gate()
         if self.channel_layer is not None and self.channel_name is not None:
             reader = self._read_events(self.channel_layer, self.channel_name)
             self._layer_task = loop.create_task(reader)
@@ -108,13 +106,15 @@ class ConnectionLoop:
             # coroutine because every frame of an idle connection's stack costs memory.
             receive = self._receive
             gate = self._gate
+            surely_small = self._surely_small(gate)
             while not self._stopping:
                 if self._frames is None:
                     message = await receive()
                     if message["type"] != "websocket.receive":
                         self._on_other_event(message)
                         continue
-                    if gate is not None:
+                    text = message.get("text")
+                    if gate is not None and (text is None or len(text) > surely_small):
                         refusal = gate.check(message)
                         if refusal is not None:
                             await self._refuse(refusal)
@@ -126,7 +126,7 @@ class ConnectionLoop:
                         loop.call_soon(self._probe_suspension)
                 else:
                     message = await self._next_frame()
-                text = message.get("text")
+                    text = message.get("text")
                 self._in_handler = True
                 try:
                     await self._on_frame(
@@ -157,6 +157,35 @@ class ConnectionLoop:
             await self._on_frame(text if text is not None else message.get("bytes"), text is None)
         finally:
             limiter.release()
+
+    def _frame_gate(self) -> FrameGate | None:
+        close_oversized = self.oversized_frames == "close"
+        if self.rate_limit is not None:
+            return FrameGate.for_options(
+                max_bytes=self.max_frame_bytes,
+                close_oversized=close_oversized,
+                rate_limit=self.rate_limit,
+                close_after=self.rate_limit_close_after,
+            )
+        # Without a rate limit a gate holds no state: connections share one.
+        key = (self.max_frame_bytes, close_oversized)
+        if key not in _shared_gates:
+            _shared_gates[key] = FrameGate.for_options(
+                max_bytes=self.max_frame_bytes,
+                close_oversized=close_oversized,
+                rate_limit=None,
+                close_after=self.rate_limit_close_after,
+            )
+        return _shared_gates[key]
+
+    @staticmethod
+    def _surely_small(gate: FrameGate | None) -> int:
+        """Length of a text frame below which ``gate`` surely lets it through (-1: none)."""
+        if gate is None or gate.bucket is not None:
+            return -1  # a rate limit looks at every frame
+        if gate.max_bytes is None:
+            return sys.maxsize
+        return gate.max_bytes // 4  # a character is at most 4 bytes of UTF-8
 
     def _on_other_event(self, message: Message) -> None:
         if message["type"] == "websocket.disconnect":

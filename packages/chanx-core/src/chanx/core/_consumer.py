@@ -305,9 +305,15 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             detail = "the handler failed; the error was logged"
             await self._send_text(encode_error(ErrorCode.HANDLER_ERROR, detail, ref=ref))
         else:
-            if result is not None:
+            if result is None:
+                pass
+            elif isinstance(result, BaseMessage) and (ref is None or result.ref is not None):
+                # the common reply: one message, nothing to add, so no generic path
+                await self._send({"type": "websocket.send", "text": encode_message(result)})
+            else:
                 await self._send_result(result, ref)
-        await self._complete(ref)
+        if self.send_completion:
+            await self._complete(ref)
 
     async def _complete(self, ref: str | int | None) -> None:
         if self.send_completion:
