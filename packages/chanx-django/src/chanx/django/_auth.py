@@ -34,7 +34,23 @@ _KNOWN_CREDENTIALS: dict[str, Credential] = {
 }
 
 
-class DjangoAuthenticator(BaseAuthenticator):
+class DRFOptions:
+    """The DRF-style options, shared by `DjangoAuthenticator` and the Django consumer."""
+
+    authentication_classes: ClassVar[Sequence[type[Any]] | None] = None
+    permission_classes: ClassVar[Sequence[type[Any]] | None] = None
+    queryset: ClassVar[Any] = None
+    lookup_field: ClassVar[str] = "pk"
+    lookup_url_kwarg: ClassVar[str | None] = None
+    token_query_param: ClassVar[str | None] = None
+    token_keyword: ClassVar[str] = "Token"
+
+
+#: The names of `DRFOptions`, which a consumer may set instead of writing an authenticator.
+DRF_OPTIONS = tuple(name for name in vars(DRFOptions) if not name.startswith("_"))
+
+
+class DjangoAuthenticator(DRFOptions, BaseAuthenticator):
     """Runs Django REST framework authentication and permission classes on the handshake.
 
     The handshake becomes a DRF ``Request`` (a GET with the socket's headers, cookies and
@@ -61,14 +77,6 @@ class DjangoAuthenticator(BaseAuthenticator):
             when no header is sent (browsers cannot set headers on a WebSocket).
         token_keyword: The keyword of that header (``Token``; ``Bearer`` for JWT).
     """
-
-    authentication_classes: ClassVar[Sequence[type[Any]] | None] = None
-    permission_classes: ClassVar[Sequence[type[Any]] | None] = None
-    queryset: ClassVar[Any] = None
-    lookup_field: ClassVar[str] = "pk"
-    lookup_url_kwarg: ClassVar[str | None] = None
-    token_query_param: ClassVar[str | None] = None
-    token_keyword: ClassVar[str] = "Token"
 
     request: Any
     kwargs: dict[str, Any]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from types import EllipsisType
 from typing import Any, ClassVar
 
@@ -12,7 +11,7 @@ from chanx.core._adapters import resolve_channel_layer
 from chanx.core.layers import ChannelLayer
 from chanx.core.types import Message, Receive, Scope, Send
 from chanx.django._adapter import channels_layer
-from chanx.django._auth import DjangoAuthenticator
+from chanx.django._auth import DRF_OPTIONS, DjangoAuthenticator, DRFOptions
 from chanx.django._messages import AuthenticatedMessage, AuthenticatedPayload
 from chanx.django._settings import chanx_settings
 
@@ -24,19 +23,9 @@ _SETTING_OPTIONS = {
     "send_auth_error": "SEND_AUTH_ERROR",
     "reject_in_handshake": "REJECT_IN_HANDSHAKE",
 }
-# DRF-style attributes a consumer may set instead of writing a DjangoAuthenticator.
-_DRF_OPTIONS = (
-    "authentication_classes",
-    "permission_classes",
-    "queryset",
-    "lookup_field",
-    "lookup_url_kwarg",
-    "token_query_param",
-    "token_keyword",
-)
 
 
-class AsyncJsonWebsocketConsumer(CoreConsumer):
+class AsyncJsonWebsocketConsumer(DRFOptions, CoreConsumer):
     """A Chanx consumer for Django Channels.
 
     Mount it in a Channels ``URLRouter``: ``path("ws/chat/<int:room_id>/",
@@ -50,14 +39,6 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
     ``self.user``, the object checked for object permissions ``self.obj``.
     """
 
-    authentication_classes: ClassVar[Sequence[type[Any]] | None] = None
-    permission_classes: ClassVar[Sequence[type[Any]] | None] = None
-    queryset: ClassVar[Any] = None
-    lookup_field: ClassVar[str] = "pk"
-    lookup_url_kwarg: ClassVar[str | None] = None
-    token_query_param: ClassVar[str | None] = None
-    token_keyword: ClassVar[str] = "Token"
-
     _options_from_settings: ClassVar[frozenset[str]] = frozenset(_SETTING_OPTIONS)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -66,7 +47,7 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
         cls._options_from_settings = frozenset(
             name for name in _SETTING_OPTIONS if not any(name in vars(k) for k in user_classes)
         )
-        drf_options = [name for name in _DRF_OPTIONS if name in vars(cls)]
+        drf_options = [name for name in DRF_OPTIONS if name in vars(cls)]
         if drf_options and "authenticator_class" in vars(cls):
             raise TypeError(
                 f"{cls.__qualname__} sets authenticator_class and {drf_options}; set these "
@@ -76,7 +57,7 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
             base = cls.authenticator_class
             if base is None or not issubclass(base, DjangoAuthenticator):
                 base = DjangoAuthenticator
-            options = {name: getattr(cls, name) for name in _DRF_OPTIONS}
+            options = {name: getattr(cls, name) for name in DRF_OPTIONS}
             name = f"{cls.__name__}Authenticator"
             namespace = {"__module__": cls.__module__, "__qualname__": name}
             cls.authenticator_class = type(name, (base,), options | namespace)
@@ -146,4 +127,4 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
         return send_then_announce
 
 
-_BASES = (AsyncJsonWebsocketConsumer, CoreConsumer, object)
+_BASES = (AsyncJsonWebsocketConsumer, DRFOptions, CoreConsumer, object)
