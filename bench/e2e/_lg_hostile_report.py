@@ -118,6 +118,7 @@ def summarise_hostile(
         "lost_hostile": sum(v for k, v in bad.items() if k.startswith("lost_")),
         "reordered": well["reordered"] + bad["reordered"],
         "mismatched_replies": well["mismatched_replies"] + bad["mismatched_replies"],
+        "frame_too_large_overtook_earlier_replies": state.too_large_overtook,
         "cross_room_deliveries": state.cross_room,
         "unexpected_frames": state.unexpected,
         "first_problems": state.samples,

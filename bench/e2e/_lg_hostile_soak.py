@@ -76,6 +76,9 @@ class HostileState:
         self.errors_received: Counter[str] = Counter()
         self.too_large_expected = [0] * count
         self.too_large_received = [0] * count
+        self.too_large_sent_at: list[deque[float]] = [deque() for _ in range(count)]
+        # frame_too_large errors that arrived before the replies to earlier frames
+        self.too_large_overtook = 0
         # per socket: replies that did not match, pushes out of order, pushes from another room
         self.mismatched = [0] * count
         self.reordered = [0] * count
@@ -116,6 +119,8 @@ class HostileState:
         sender, seq = payload["sender"], payload["seq"]
         if self.room[sender] != self.room[i]:
             self.cross_room += 1
+            self.note(f"socket {i}: chat from socket {sender} of another room")
+            return
         expected = self.chat_next[i].get(sender, 0)
         if seq != expected:
             self.reordered[i] += 1
@@ -125,11 +130,14 @@ class HostileState:
 
     def on_reply(self, i: int, action: str, payload: Any, ref: Any) -> None:
         got = payload["code"] if action == "error" else action
+        queue = self.pending[i]
         if got == FRAME_TOO_LARGE:
             self.too_large_received[i] += 1
             self.errors_received[got] += 1
+            sent = self.too_large_sent_at[i]
+            if sent and queue and queue[0][2] < sent.popleft():
+                self.too_large_overtook += 1
             return
-        queue = self.pending[i]
         if not queue:
             self.mismatched[i] += 1
             self.note(f"socket {i}: reply {got!r} with nothing outstanding")
@@ -213,6 +221,7 @@ class Sender:
         st.sent["malformed"] += 1
         if spec.code == FRAME_TOO_LARGE:
             st.too_large_expected[i] += 1
+            st.too_large_sent_at[i].append(time.perf_counter())
         else:
             self.expect(i, spec.code, ref if spec.with_ref else None)
 

@@ -76,6 +76,18 @@ def git_commit() -> str:
         return "unknown"
 
 
+def uncommitted_code() -> list[str]:
+    """Files under packages/ that differ from the commit: the run measured those too."""
+    try:
+        lines = subprocess.run(
+            ["git", "-C", str(REPO_DIR), "status", "--porcelain", "--", "packages"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.splitlines()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return ["unknown"]
+    return [line.strip() for line in lines]
+
+
 def environment_info(venvs: set[str]) -> dict[str, object]:
     import os
 
@@ -85,6 +97,7 @@ def environment_info(venvs: set[str]) -> dict[str, object]:
         "kernel": platform.release(),
         "python": platform.python_version(),
         "git_commit": git_commit(),
+        "uncommitted_packages": uncommitted_code(),
         "server": "uvicorn --ws websockets-sansio --loop uvloop --http httptools, taskset -c 0",
         "client": "picows + uvloop, taskset -c 1",
         "versions": {v: package_versions(v) for v in sorted(venvs | {"client"})},

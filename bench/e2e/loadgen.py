@@ -9,6 +9,9 @@ Wire protocol every target speaks (see bench/README.md):
   {"action":"echo","payload":{"seq":N}}       -> {"action":"echo","payload":{"seq":N}}
   {"action":"broadcast","payload":{"seq":N}}  -> every member of group "bench" (sender too)
                                                  gets {"action":"notify","payload":{"seq":N}}
+hostile-soak adds rooms ({url}/room/{n}, apps/chanx_rooms.py):
+  {"action":"chat","payload":{"sender":S,"seq":N,"text":T}}
+      -> every member of the sender's room gets {"action":"room_chat","payload":{...same}}
 """
 
 from __future__ import annotations
