@@ -6,6 +6,7 @@ import asyncio
 from typing import Literal
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from chanx.core import AsyncJsonWebsocketConsumer, BaseMessage, ws_handler
@@ -35,7 +36,7 @@ class Stepper(AsyncJsonWebsocketConsumer):
         if message.payload == 0:
             await release.wait()  # the first handler really suspends
         elif message.payload % 3 == 0:
-            await anyio.sleep(0)  # some later ones yield once
+            await anyio.lowlevel.checkpoint()  # some later ones yield once
         return Done(payload=message.payload)
 
     async def on_disconnect(self, code: int) -> None:
@@ -97,7 +98,7 @@ async def test_reading_pauses_when_pending_frames_are_full(
     async with anyio.create_task_group() as tg:
         tg.start_soon(serve)
         for _ in range(50):
-            await anyio.sleep(0)  # let the reader run as far as it may
+            await anyio.lowlevel.checkpoint()  # let the reader run as far as it may
         # connect + frame 0 (being handled) + at most 3 queued + the one waiting to be queued
         assert reads <= 1 + 1 + 3 + 1
         release.set()
