@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from chanx.core import AsyncJsonWebsocketConsumer, PingMessage, PongMessage, ws_handler
@@ -177,3 +179,56 @@ async def test_sending_to_a_vanished_client_is_not_an_error(
     assert disconnects == [1006]
     assert "Traceback" not in caplog.text
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_drop_oldest_keeps_the_freshest_pushes_for_a_slow_client(
+    memory_layer: InMemoryChannelLayer,
+) -> None:
+    consumers: list[Any] = []
+    gate = anyio.Event()
+    received: list[str] = []
+    inbox: list[Message] = [{"type": "websocket.connect"}]
+    never = anyio.Event()
+
+    async def receive() -> Message:
+        if inbox:
+            return inbox.pop(0)
+        await never.wait()
+        raise AssertionError("unreachable")
+
+    accepted = anyio.Event()
+    got_last = anyio.Event()
+
+    async def send(message: Message) -> None:
+        if message["type"] == "websocket.accept":
+            accepted.set()
+        if message["type"] == "websocket.send":
+            await gate.wait()  # the client reads nothing until the gate opens
+            received.append(message["text"])
+            if '"49"' in message["text"]:
+                got_last.set()
+
+    class Spy(Limited):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            consumers.append(self)
+
+    app = Spy.as_asgi(max_outbound_events=5)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(app, {"type": "websocket", "path": "/ws", "headers": []}, receive, send)
+        with anyio.fail_after(2):
+            await accepted.wait()
+        for i in range(50):
+            await Limited.broadcast_to(ChatNotification(payload=ChatPayload(text=str(i))), "room")
+        for _ in range(20):
+            await anyio.lowlevel.checkpoint()  # the reader drains the layer into its buffer
+        gate.set()
+        with anyio.fail_after(2):
+            await got_last.wait()
+        tg.cancel_scope.cancel()
+    texts = [json.loads(text)["payload"]["text"] for text in received]
+    # the 5 freshest, after at most one push that was already being sent when it stalled
+    assert texts[-5:] == ["45", "46", "47", "48", "49"]
+    assert texts[:-5] in ([], ["0"])
+    assert consumers[0].dropped_events == 50 - len(texts)
+    assert memory_layer.dropped_on_full == 0  # the layer itself never filled up

@@ -45,6 +45,10 @@ class ConnectionLoop:
     oversized_frames: ClassVar[Literal["close", "error"]] = "close"
     rate_limit: ClassVar[tuple[float, int] | None] = None
     rate_limit_close_after: ClassVar[int] = 20
+    max_outbound_events: ClassVar[int | None] = None
+
+    #: Layer pushes dropped by the ``max_outbound_events`` policy on this connection.
+    dropped_events: int = 0
 
     channel_layer: ChannelLayer | None
     channel_name: str | None
@@ -269,12 +273,44 @@ class ConnectionLoop:
 
     async def _read_events(self, layer: ChannelLayer, name: str) -> None:
         """The one reader of this connection's layer channel (its own task)."""
+        if self.max_outbound_events is not None:
+            return await self._read_events_dropping_oldest(layer, name)
         on_event = self._on_event
         try:
             while True:
                 await on_event(await layer.receive(name))
         except Exception as exc:
             self._fail(exc)
+
+    async def _read_events_dropping_oldest(self, layer: ChannelLayer, name: str) -> None:
+        # Opt-in slow-client policy: the layer is drained at once into a bounded buffer
+        # that a writer empties at the client's pace; when the client falls behind, the
+        # oldest pushes are dropped (and counted), so it always gets the freshest ones.
+        assert self.max_outbound_events is not None
+        buffer: deque[Mapping[str, Any]] = deque(maxlen=self.max_outbound_events)
+        ready = asyncio.Event()
+
+        async def write() -> None:
+            while True:
+                await ready.wait()
+                ready.clear()
+                while buffer:
+                    await self._on_event(buffer.popleft())
+
+        writer = asyncio.get_running_loop().create_task(self._guarded(write))
+        try:
+            while True:
+                event = await layer.receive(name)
+                if len(buffer) == buffer.maxlen:
+                    self.dropped_events += 1
+                buffer.append(event)
+                ready.set()
+        except Exception as exc:
+            self._fail(exc)
+        finally:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
 
     def _fail(self, exc: Exception) -> None:
         """A helper task failed: end the connection as if the main task had raised."""

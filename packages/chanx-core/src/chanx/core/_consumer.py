@@ -81,6 +81,9 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             reading before the connection is dropped (code 1008 to the disconnect hook).
             None: wait forever; pushes then queue in the layer up to its capacity and
             the layer drops further ones for this connection only.
+        max_outbound_events: Opt-in "drop oldest" policy: layer pushes wait in a buffer
+            of this size while the client is slow, and the oldest are dropped (counted in
+            ``dropped_events``) so it gets the freshest. Costs one task per connection.
     """
 
     authenticator_class: ClassVar[type[BaseAuthenticator] | None] = None
