@@ -171,11 +171,6 @@ class LayerMessaging:
         """`send_event` for sync code: views, Celery tasks, scripts."""
         async_to_sync(cls.send_event)(event, channel_name)
 
-    async def _read_layer(self, layer: ChannelLayer, name: str) -> None:
-        while True:
-            event = await layer.receive(name)
-            await self._on_event(event)
-
     async def _on_event(self, event: Mapping[str, Any]) -> None:
         kind = event.get("type")
         if kind == SEND_TEXT_EVENT:
