@@ -16,48 +16,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
 from typing import Any
 
-from chanx.core import (
-    AsyncJsonWebsocketConsumer,
-    PingMessage,
-    PongMessage,
-    register_channel_layer,
-    ws_handler,
-)
+from _apps import PING, App, Grouped, Silent, raw_app
+
+from chanx.core import register_channel_layer
 from chanx.core.layers import InMemoryChannelLayer
-
-App = Callable[[dict[str, Any], Any, Any], Coroutine[Any, Any, None]]
-PING = '{"action":"ping","payload":null}'
-PONG = '{"action":"pong","payload":null}'
-
-
-class Grouped(AsyncJsonWebsocketConsumer):
-    groups = ["bench"]
-
-    @ws_handler
-    async def ping(self, message: PingMessage) -> PongMessage:
-        return PongMessage()
-
-
-class Silent(AsyncJsonWebsocketConsumer):
-    groups = ["bench"]
-
-    @ws_handler
-    async def ping(self, message: PingMessage) -> None:
-        return None
-
-
-async def raw_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    await receive()
-    await send({"type": "websocket.accept"})
-    while True:
-        message = await receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        if message.get("text") == PING:
-            await send({"type": "websocket.send", "text": PONG})
 
 
 async def per_frame(app: App, n: int, *, yield_each: bool) -> float:

@@ -16,42 +16,12 @@ import argparse
 import asyncio
 import gc
 import tracemalloc
-from collections.abc import Callable, Coroutine
 from typing import Any
 
-from chanx.core import (
-    AsyncJsonWebsocketConsumer,
-    PingMessage,
-    PongMessage,
-    register_channel_layer,
-    ws_handler,
-)
+from _apps import PING, App, Grouped, NoLayer, raw_app
+
+from chanx.core import register_channel_layer
 from chanx.core.layers import InMemoryChannelLayer
-
-App = Callable[[dict[str, Any], Any, Any], Coroutine[Any, Any, None]]
-PING = '{"action":"ping"}'
-
-
-class Grouped(AsyncJsonWebsocketConsumer):
-    groups = ["bench"]
-
-    @ws_handler
-    async def ping(self, message: PingMessage) -> PongMessage:
-        return PongMessage()
-
-
-class NoLayer(Grouped):
-    channel_layer_alias = None
-
-
-async def raw_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    await receive()
-    await send({"type": "websocket.accept"})
-    while True:
-        message = await receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        await send({"type": "websocket.send", "text": '{"action":"pong"}'})
 
 
 async def _noop_send(message: Any) -> None:
