@@ -171,10 +171,6 @@ class ConnectionCounter:
         """Count one connection of ``owner`` less."""
         self._counts[owner] = self._counts.get(owner, 1) - 1
 
-    def count(self, owner: type) -> int:
-        """Open connections of ``owner``."""
-        return self._counts.get(owner, 0)
-
 
 class SendWatchdog:
     """Notices a client that stopped reading: a send blocked for longer than ``limit`` s.
