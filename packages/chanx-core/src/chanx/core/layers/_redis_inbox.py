@@ -13,9 +13,11 @@ and a cancelled ``receive`` loses nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -36,6 +38,7 @@ logger = logging.getLogger("chanx.core.layers.redis")
 
 BATCH = 512
 BLOCK_SECONDS = 1
+# (stamp in ms, message, counted: whether the capacity counts in Redis include it)
 Item = tuple[int, dict[str, Any], bool]
 
 
@@ -46,11 +49,13 @@ class Settings:
         self,
         *,
         expiry: float,
+        capacity_for: Callable[[str], int],
         serializer: Serializer,
         stats: RedisLayerStats,
         on_recovered: Callable[[Shard], Awaitable[None]],
     ) -> None:
         self.expiry_ms = int(expiry * 1000)
+        self.capacity_for = capacity_for
         self.serializer = serializer
         self.stats = stats
         self.on_recovered = on_recovered
@@ -60,23 +65,60 @@ class Settings:
 
 
 class Mailbox:
-    """Local queue of one channel; ``waiting`` counts receivers blocked on it."""
+    """Local queue of one channel; ``waiting`` counts receivers inside `get`.
 
-    __slots__ = ("queue", "waiting")
+    Lighter than `asyncio.Queue`: a mailbox is made and dropped around most receives of a
+    busy channel, so what it costs to create counts.
+    """
+
+    __slots__ = ("_getters", "items", "waiting")
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[Item] = asyncio.Queue()
+        self.items: deque[Item] = deque()
+        self._getters: deque[asyncio.Future[None]] = deque()
         self.waiting = 0
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def put(self, item: Item) -> None:
+        self.items.append(item)
+        self._wake_one()
+
+    def _wake_one(self) -> None:
+        while self._getters:
+            getter = self._getters.popleft()
+            if not getter.done():
+                getter.set_result(None)
+                return
 
     async def get(self) -> Item:
         self.waiting += 1
         try:
-            return await self.queue.get()
+            while not self.items:
+                getter = asyncio.get_running_loop().create_future()
+                self._getters.append(getter)
+                try:
+                    await getter
+                except BaseException:
+                    getter.cancel()
+                    with contextlib.suppress(ValueError):
+                        self._getters.remove(getter)
+                    # Woken and cancelled at once: the wake-up goes to the next receiver.
+                    if self.items and not getter.cancelled():
+                        self._wake_one()
+                    raise
+            return self.items.popleft()
         finally:
             self.waiting -= 1
 
+    def take_all(self) -> list[Item]:
+        items = list(self.items)
+        self.items.clear()
+        return items
+
     def idle(self) -> bool:
-        return self.waiting == 0 and self.queue.empty()
+        return self.waiting == 0 and not self.items
 
 
 def _cancel_requested() -> bool:
@@ -140,8 +182,9 @@ class Inbox:
     async def receive(self, suffix: str) -> dict[str, Any]:
         box = self.mailbox(suffix)
         while True:
-            stamp, message, _ = await box.get()
-            self.ledger.change(suffix, -1)
+            stamp, message, counted = await box.get()
+            if counted:
+                self.ledger.change(suffix, -1)
             if box.idle() and self.mailboxes.get(suffix) is box:
                 del self.mailboxes[suffix]
             if self.settings.expired(stamp):
@@ -151,8 +194,7 @@ class Inbox:
 
     def clear(self) -> None:
         for box in self.mailboxes.values():
-            while not box.queue.empty():
-                box.queue.get_nowait()
+            box.items.clear()
         self.ledger.clear()
 
     async def _pop(self) -> list[bytes]:
@@ -244,15 +286,39 @@ class Inbox:
     def _dispatch(self, entries: list[bytes]) -> None:
         settings = self.settings
         for entry in entries:
-            stamp, suffixes, payload = split_entry(entry)
+            stamp, suffixes, payload, grouped = split_entry(entry)
             if settings.expired(stamp):
                 settings.stats.expired += len(suffixes)
-                for suffix in suffixes:
-                    self.ledger.change(suffix, -1)
+                if not grouped:
+                    for suffix in suffixes:
+                        self.ledger.change(suffix, -1)
                 continue
             item = (stamp, settings.serializer.loads(payload), True)
+            if grouped:
+                self._deliver_group(suffixes, item)
+                continue
             for suffix in suffixes:
-                self.mailbox(suffix).queue.put_nowait(item)
+                self.mailbox(suffix).put(item)
+
+    def _deliver_group(self, suffixes: list[str], item: Item) -> None:
+        """Queue a group message for its members here, skipping (and counting) full ones.
+
+        The sender did not count it against the capacity in Redis. A message that a waiting
+        receiver takes at once needs no count; one that queues is added to the counts through
+        the ledger, so remote senders see it within one flush.
+        """
+        capacity_for = self.settings.capacity_for
+        taken_at_once = (item[0], item[1], False)
+        for suffix in suffixes:
+            box = self.mailbox(suffix)
+            queued = len(box.items)
+            if queued >= capacity_for(f"{self.name}!{suffix}"):
+                self.settings.stats.group_drops += 1
+            elif box.waiting > queued:
+                box.put(taken_at_once)
+            else:
+                box.put(item)
+                self.ledger.change(suffix, 1)
 
     def _sweep(self) -> None:
         """Drop expired messages of channels nobody is receiving (closed consumers)."""
@@ -261,25 +327,23 @@ class Inbox:
             if box.waiting:
                 continue
             kept: list[Item] = []
-            while not box.queue.empty():
-                item = box.queue.get_nowait()
+            for item in box.take_all():
                 if self.settings.expired(item[0]):
                     self.settings.stats.expired += 1
                     if item[2]:
                         self.ledger.change(suffix, -1)
                 else:
                     kept.append(item)
-            for item in kept:
-                box.queue.put_nowait(item)
+            box.items.extend(kept)
             if not kept:
                 del self.mailboxes[suffix]
 
     def deliver_local(self, suffix: str, message: dict[str, Any], capacity: int) -> bool:
         """Hand a message sent in this process straight to its mailbox; False when full."""
         box = self.mailbox(suffix)
-        if box.queue.qsize() >= capacity:
+        if len(box.items) >= capacity:
             return False
-        box.queue.put_nowait((int(time.time() * 1000), message, True))
+        box.put((int(time.time() * 1000), message, True))
         self.ledger.change(suffix, 1)
         return True
 
@@ -309,7 +373,7 @@ class Puller:
 
     async def receive(self) -> dict[str, Any]:
         while True:
-            if self._task is None and self.box.queue.qsize() <= self.box.waiting:
+            if self._task is None and len(self.box) <= self.box.waiting:
                 self._task = asyncio.get_running_loop().create_task(self._pull())
             stamp, message, _ = await self.box.get()
             if self.settings.expired(stamp):
@@ -319,7 +383,7 @@ class Puller:
 
     async def _pull(self) -> None:
         try:
-            while self.box.waiting > self.box.queue.qsize() and not self._stopped():
+            while self.box.waiting > len(self.box) and not self._stopped():
                 try:
                     reply = await self.shard.execute(
                         "BLPOP", self.key, BLOCK_SECONDS, blocking=True
@@ -330,9 +394,9 @@ class Puller:
                     )
                     continue
                 if reply:
-                    stamp, _, payload = split_entry(reply[1])
+                    stamp, _, payload, _ = split_entry(reply[1])
                     message = self.settings.serializer.loads(payload)
-                    self.box.queue.put_nowait((stamp, message, False))
+                    self.box.put((stamp, message, False))
         finally:
             self._task = None
 
@@ -346,7 +410,6 @@ class Puller:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         leftovers: list[bytes] = []
-        while not self.box.queue.empty():
-            stamp, message, _ = self.box.queue.get_nowait()
+        for stamp, message, _ in self.box.take_all():
             leftovers.append(b"%d\x00\x00%b" % (stamp, self.settings.serializer.dumps(message)))
         return leftovers

@@ -4,8 +4,11 @@ Every key carries its channel, inbox or group name as a hash tag (``{...}``), so
 script touches together (an inbox and its counters) sit in one Redis Cluster slot.
 
 A stored entry is ``<milliseconds>NUL<local names, comma separated>NUL<payload>``; entries on
-normal channels have no local names. Names never hold ``NUL`` or ``,``, so splitting on the
-first two separators is unambiguous whatever the payload bytes are.
+normal channels have no local names. Names never hold ``NUL``, ``,`` or ``*``, so splitting on
+the first two separators is unambiguous whatever the payload bytes are. A group message's
+names start with ``*``: it was pushed without touching the capacity counts (that would cost
+two Redis calls per member), and the receiving process, which knows exactly how full each of
+its channels is, skips the full ones.
 """
 
 from __future__ import annotations
@@ -50,9 +53,13 @@ def encode_entry(now_ms: int, payload: bytes) -> bytes:
     return b"%d\x00\x00%b" % (now_ms, payload)
 
 
-def split_entry(entry: bytes) -> tuple[int, list[str], bytes]:
+def split_entry(entry: bytes) -> tuple[int, list[str], bytes, bool]:
+    """Return an entry's stamp, local names, payload, and whether it is a group message."""
     stamp, names, payload = entry.split(b"\x00", 2)
-    return int(stamp), (names.decode().split(",") if names else []), payload
+    grouped = names.startswith(b"*")
+    if grouped:
+        names = names[1:]
+    return int(stamp), (names.decode().split(",") if names else []), payload, grouped
 
 
 _FUNCTIONS = r"""
@@ -80,18 +87,35 @@ local function push_inbox(inbox, counts, suffixes, caps, now, expiry, payload, l
   return #accepted, dropped
 end
 
+local function drop_expired(key, now, expiry)
+  local cutoff = tonumber(now) - tonumber(expiry)
+  while true do
+    local head = redis.call('LINDEX', key, 0)
+    if not head then return end
+    local stamp = tonumber(string.match(head, '^%d+'))
+    if stamp == nil or stamp >= cutoff then return end
+    redis.call('LPOP', key)
+  end
+end
+
+-- A group message for some channels of one inbox; no capacity counts (see the module doc).
+local function push_group(inbox, names, now, expiry, payload, live)
+  local entry = now .. '\0*' .. names .. '\0' .. payload
+  if not (live and redis.call('PUBLISH', inbox, entry) > 0) then
+    -- Nobody reads this inbox now. Without counts to stop them, group messages to a
+    -- vanished process would pile up until its memberships expire: keep only live ones.
+    drop_expired(inbox, now, expiry)
+    redis.call('RPUSH', inbox, entry)
+    redis.call('PEXPIRE', inbox, expiry)
+  end
+end
+
 local function push_list(key, cap, now, expiry, payload)
   local length = redis.call('LLEN', key)
   if length >= cap then
     -- expired entries must not count against the capacity
-    local cutoff = tonumber(now) - tonumber(expiry)
-    while length > 0 do
-      local stamp = tonumber(string.match(redis.call('LINDEX', key, 0), '^%d+'))
-      if stamp == nil or stamp >= cutoff then break end
-      redis.call('LPOP', key)
-      length = length - 1
-    end
-    if length >= cap then return 0, 1 end
+    drop_expired(key, now, expiry)
+    if redis.call('LLEN', key) >= cap then return 0, 1 end
   end
   redis.call('RPUSH', key, now .. '\0\0' .. payload)
   redis.call('PEXPIRE', key, expiry)
@@ -99,9 +123,11 @@ local function push_list(key, cap, now, expiry, payload)
 end
 """
 
-# KEYS: per destination (inbox, counts) or (list).  ARGV: now, expiry, payload, then per
-# destination either "i", n, suffix_1, cap_1, ... suffix_n, cap_n   or   "l", cap; "p"
-# instead of "i" publishes to a subscribed reader of the inbox first (not on a cluster).
+# KEYS: per destination (inbox, counts), (inbox) or (list).  ARGV: now, expiry, payload,
+# then per destination "i", n, suffix_1, cap_1, ... suffix_n, cap_n (a send to an inbox),
+# "g", live, "suffix,suffix,..." (a group message to an inbox)  or  "l", cap (a list); "p"
+# instead of "i" and live "1" publish to a subscribed reader of the inbox first (not on a
+# cluster).
 DELIVER = (
     _FUNCTIONS
     + r"""
@@ -118,6 +144,11 @@ while a <= #ARGV do
     end
     d, x = push_inbox(KEYS[k], KEYS[k + 1], suffixes, caps, now, expiry, payload, ARGV[a] == 'p')
     k, a = k + 2, a + 2 + 2 * n
+  elseif ARGV[a] == 'g' then
+    push_group(KEYS[k], ARGV[a + 2], now, expiry, payload, ARGV[a + 1] == '1')
+    local _, commas = string.gsub(ARGV[a + 2], ',', '')
+    d = commas + 1
+    k, a = k + 1, a + 3
   else
     d, x = push_list(KEYS[k], tonumber(ARGV[a + 1]), now, expiry, payload)
     k, a = k + 1, a + 2
@@ -128,7 +159,8 @@ return {delivered, dropped}
 """
 )
 
-# Single-server fast path: the whole group_send in one round trip.
+# Single-server fast path: the whole group_send in one round trip. Inboxes get one group
+# message each; plain channels are capped here, inbox channels by their reader.
 # KEYS[1]: group.  ARGV: now, expiry, payload, cutoff, key prefix, capacity, "p" to publish
 # to subscribed readers first (else "i"), then the inboxes the caller reads itself: their
 # members are returned for local delivery, not pushed.
@@ -163,11 +195,9 @@ for _, member in ipairs(members) do
 end
 for _, inbox in ipairs(order) do
   local suffixes = inboxes[inbox]
-  local caps = {}
-  for j = 1, #suffixes do caps[j] = cap end
   local key = prefix .. ':in:{' .. inbox .. '}'
-  local d, x = push_inbox(key, key .. ':n', suffixes, caps, now, expiry, payload, live)
-  delivered, dropped = delivered + d, dropped + x
+  push_group(key, table.concat(suffixes, ','), now, expiry, payload, live)
+  delivered = delivered + #suffixes
 end
 return {delivered, dropped, here}
 """

@@ -75,8 +75,7 @@ class LoopState:
         for inbox in self.inboxes.values():
             inbox.clear()
         for puller in self.pullers.values():
-            while not puller.box.queue.empty():
-                puller.box.queue.get_nowait()
+            puller.box.items.clear()
 
     async def aclose(self) -> None:
         if self.closed:

@@ -17,8 +17,10 @@ class RedisLayerStats:
         received: messages returned by ``receive``.
         channel_full: sends refused with `ChannelFull`.
         group_sends: ``group_send`` calls.
-        group_deliveries: group members a ``group_send`` reached.
-        group_drops: group members skipped because their channel was full.
+        group_deliveries: group members a ``group_send`` reached or, for channels read by
+            another process, handed to Redis for that process.
+        group_drops: group members skipped because their channel was full; a channel read by
+            another process is skipped, and counted, by that process's layer.
         expired: messages dropped because they outlived ``expiry``.
         disconnects: times a background reader lost its connection to Redis.
         reconnects: times a background reader got its connection back.

@@ -123,6 +123,7 @@ class RedisChannelLayer:
         self._ring = HashRing(len(self.hosts))
         self._settings = Settings(
             expiry=expiry,
+            capacity_for=self.capacity_for,
             serializer=self.serializer,
             stats=self.stats,
             on_recovered=self._recovered,
@@ -294,7 +295,11 @@ class RedisChannelLayer:
     async def _deliver_to(
         self, state: LoopState, members: list[str], head: list[Any]
     ) -> tuple[int, int]:
-        """Deliver one payload to many members: a script call per shard (per slot on a cluster)."""
+        """Deliver one payload to many members: a script call per shard (per slot on a cluster).
+
+        Each remote inbox gets the message once, naming its members; its reader skips the
+        full ones. Plain channels are capped here.
+        """
         inboxes: dict[str, list[str]] = {}
         lists: list[str] = []
         for member in members:
@@ -305,12 +310,9 @@ class RedisChannelLayer:
                 lists.append(member)
         batches: dict[tuple[int, str], tuple[list[str], list[Any]]] = {}
         for inbox, suffixes in inboxes.items():
-            live = not state.shard_for(inbox).is_cluster
-            spec: list[Any] = ["p" if live else "i", len(suffixes)]
-            for suffix in suffixes:
-                spec += [suffix, self.capacity_for(f"{inbox}!{suffix}")]
-            keys = [inbox_key(self.prefix, inbox), counts_key(self.prefix, inbox)]
-            self._batch(state, batches, inbox, keys, spec)
+            live = 0 if state.shard_for(inbox).is_cluster else 1
+            spec: list[Any] = ["g", live, ",".join(suffixes)]
+            self._batch(state, batches, inbox, [inbox_key(self.prefix, inbox)], spec)
         for channel in lists:
             self._batch(
                 state,
