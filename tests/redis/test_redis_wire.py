@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chanx.core.layers._redis_wire import Wire
 
@@ -28,8 +29,8 @@ class FakeTransport(asyncio.Transport):
         return self.closing
 
 
-def make_wire() -> tuple[Wire, FakeTransport]:
-    wire, transport = Wire(), FakeTransport()
+def make_wire(timeout: float | None = None) -> tuple[Wire, FakeTransport]:
+    wire, transport = Wire(timeout), FakeTransport()
     wire.connection_made(transport)
     return wire, transport
 
@@ -95,6 +96,31 @@ async def test_connection_loss_fails_pending_commands_and_later_ones() -> None:
         pending.result()
     with pytest.raises(RedisConnectionError):
         wire.command("PING")
+
+
+async def test_a_late_reply_fails_the_waiting_commands_and_drops_the_connection() -> None:
+    wire, transport = make_wire(timeout=0.05)
+    answered = wire.command("A")
+    wire.data_received(b":1\r\n")
+    assert answered.result() == 1
+    first, second = wire.command("B"), wire.command("C")
+    with pytest.raises(RedisTimeoutError, match=r"did not answer within 0\.05 s"):
+        await asyncio.wait_for(first, timeout=5)
+    with pytest.raises(RedisTimeoutError):
+        second.result()
+    assert transport.closing
+    with pytest.raises(RedisConnectionError):
+        wire.command("PING")
+
+
+async def test_replies_in_time_keep_the_connection() -> None:
+    wire, transport = make_wire(timeout=0.5)
+    for index in range(3):
+        future = wire.command("PING")
+        await asyncio.sleep(0.2)  # within the deadline, which each reply moves on
+        wire.data_received(b":%d\r\n" % index)
+        assert future.result() == index
+    assert not transport.closing
 
 
 async def test_a_reply_nobody_asked_for_closes_the_connection() -> None:

@@ -14,7 +14,6 @@ from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import NoScriptError, RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 from chanx.core.layers._redis_wire import Wire, open_wire
@@ -242,13 +241,8 @@ class Shard:
             async with self._wire_lock:  # callers arriving meanwhile share the new connection
                 wire = self._wire
                 if wire is None or wire.closed:
-                    wire = self._wire = await open_wire(self.client)
-        try:
-            async with asyncio.timeout(self.command_timeout):
-                return await wire.command(*args)
-        except TimeoutError:
-            wire.close()  # a server this slow is gone or stuck: reconnect on the next command
-            raise RedisTimeoutError(f"Redis did not answer {args[0]!r} in time") from None
+                    wire = self._wire = await open_wire(self.client, self.command_timeout)
+        return await wire.command(*args)
 
     async def open_reader(self) -> Wire | None:
         """A connection of its own for an inbox reader's blocking pops; None: use execute."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 __all__ = ["Wire", "open_wire"]
 
@@ -97,27 +98,39 @@ def _parse(buffer: bytes, position: int) -> tuple[Any, int]:
 def _pack(args: tuple[Any, ...]) -> bytes:
     parts = [b"*%d\r\n" % len(args)]
     for arg in args:
-        if isinstance(arg, bytes):
-            data = arg
-        elif isinstance(arg, str):
+        kind = type(arg)  # exact types first: this runs for every command
+        if kind is str:
             data = arg.encode()
+        elif kind is bytes:
+            data = arg
+        elif kind is int:
+            data = b"%d" % arg
+        elif isinstance(arg, bytes | bytearray | memoryview):
+            data = bytes(arg)
+        elif isinstance(arg, str):
+            data = str(arg).encode()
         elif isinstance(arg, int | float) and not isinstance(arg, bool):
             data = repr(arg).encode()
         else:
             raise TypeError(f"expected bytes, str, int or float, but got {arg!r}")
-        parts += (b"$%d\r\n" % len(data), data, b"\r\n")
+        parts.append(b"$%d\r\n%b\r\n" % (len(data), data))
     return b"".join(parts)
 
 
 class Wire(asyncio.Protocol):
     """One Redis connection: commands are pipelined, replies resolve futures in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float | None = None) -> None:
         self._transport: asyncio.Transport | None = None
         self._chunks: list[bytes] = []
         self._size = 0
         self._need = 0
         self._waiting: deque[asyncio.Future[Any]] = deque()
+        # One timer per wire rather than one per command (asyncio.timeout costs ~5 µs): a
+        # reply later than ``timeout`` fails every waiting command and drops the connection.
+        self._timeout = timeout
+        self._sent_at: deque[float] = deque()
+        self._timer: asyncio.TimerHandle | None = None
         self.closed = False
         # The stream writer that opened the socket closes it when collected: keep it alive.
         self.keep: object = None
@@ -133,13 +146,35 @@ class Wire(asyncio.Protocol):
         self.closed = True
         if not self.lost.done():
             self.lost.set_result(None)
-        error = RedisConnectionError(
-            f"Redis connection lost: {exc!r}" if exc else "Redis closed the connection"
+        self._fail(
+            exc
+            if isinstance(exc, RedisTimeoutError)
+            else RedisConnectionError(
+                f"Redis connection lost: {exc!r}" if exc else "Redis closed the connection"
+            )
         )
+
+    def _fail(self, error: Exception) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._sent_at.clear()
         while self._waiting:
             future = self._waiting.popleft()
             if not future.done():
                 future.set_exception(error)
+
+    def _check_deadline(self) -> None:
+        self._timer = None
+        if not self._sent_at or self._timeout is None:
+            return
+        late = asyncio.get_running_loop().time() - self._sent_at[0] - self._timeout
+        if late < 0:
+            self._timer = asyncio.get_running_loop().call_later(-late, self._check_deadline)
+            return
+        # A server this slow is gone or stuck: fail what waits, reconnect on the next command.
+        self.close()
+        self._fail(RedisTimeoutError(f"Redis did not answer within {self._timeout} s"))
 
     def data_received(self, data: bytes) -> None:
         self._chunks.append(data)
@@ -148,7 +183,7 @@ class Wire(asyncio.Protocol):
             return  # a large reply is still arriving: parse it once, when it may be whole
         buffer = data if len(self._chunks) == 1 else b"".join(self._chunks)
         position = 0
-        waiting = self._waiting
+        waiting, sent_at = self._waiting, self._sent_at
         try:
             while position < len(buffer):
                 value, after = _parse(buffer, position)
@@ -162,6 +197,8 @@ class Wire(asyncio.Protocol):
                 if not waiting:
                     raise ValueError("a reply came that no command asked for")
                 future = waiting.popleft()
+                if sent_at:
+                    sent_at.popleft()
                 if future.done():  # its caller was cancelled; the reply has nobody to go to
                     continue
                 if isinstance(value, ResponseError):
@@ -183,19 +220,31 @@ class Wire(asyncio.Protocol):
         """Send one command now; the returned future resolves with its reply."""
         if self.closed or self._transport is None:
             raise RedisConnectionError("Redis connection is closed")
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         self._waiting.append(future)
+        if self._timeout is not None:
+            self._sent_at.append(loop.time())
+            if self._timer is None:
+                self._timer = loop.call_later(self._timeout, self._check_deadline)
         self._transport.write(_pack(args))
         return future
 
     def close(self) -> None:
         self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._transport is not None:
             self._transport.close()
 
 
-async def open_wire(client: Any) -> Wire:
-    """Connect like ``client``'s pool would, then hand the socket to a `Wire`."""
+async def open_wire(client: Any, command_timeout: float | None = None) -> Wire:
+    """Connect like ``client``'s pool would, then hand the socket to a `Wire`.
+
+    With ``command_timeout``, a command whose reply takes longer fails with redis-py's
+    `TimeoutError` and the connection is dropped.
+    """
     pool = client.connection_pool
     connection = pool.connection_class(**pool.connection_kwargs)
     await connection.connect()
@@ -203,7 +252,7 @@ async def open_wire(client: Any) -> Wire:
     if reader is None or writer is None or reader._buffer:
         await connection.disconnect()
         raise RedisConnectionError("could not take over the Redis connection")
-    wire = Wire()
+    wire = Wire(command_timeout)
     wire.keep = writer
     writer.transport.set_protocol(wire)
     wire.connection_made(writer.transport)
