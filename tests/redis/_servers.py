@@ -107,3 +107,47 @@ class RedisProcess:
             self.process.kill()
             self.process.wait(timeout=10)
         self.process = None
+
+
+class SentinelProcess:
+    """One Redis Sentinel on a private port, watching ``master_port`` as ``chanxmaster``."""
+
+    def __init__(self, workdir: Path, master_port: int, *, down_after_ms: int) -> None:
+        self.port = free_port()
+        self.config = workdir / "sentinel.conf"
+        self.config.write_text(
+            f"port {self.port}\nbind 127.0.0.1\n"
+            f"sentinel monitor chanxmaster 127.0.0.1 {master_port} 1\n"
+            f"sentinel down-after-milliseconds chanxmaster {down_after_ms}\n"
+            "sentinel failover-timeout chanxmaster 10000\n"
+        )
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis+sentinel://127.0.0.1:{self.port}/chanxmaster"
+
+    def master_port(self) -> int | None:
+        reply = cli(self.port, "sentinel", "get-master-addr-by-name", "chanxmaster", timeout=2)
+        lines = reply.split()
+        return int(lines[1]) if len(lines) == 2 and lines[1].isdigit() else None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [require_binary("redis-server"), str(self.config), "--sentinel"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.workdir,
+        )
+        wait_until(
+            lambda: self.master_port() is not None,
+            timeout=20,
+            what="the sentinel knowing its master",
+        )
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None

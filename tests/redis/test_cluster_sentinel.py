@@ -16,7 +16,14 @@ import pytest
 from chanx.core.layers.redis import RedisChannelLayer
 from chanx.testing.layers import ChannelLayerConformance
 
-from ._servers import RedisProcess, cli, free_port, require_binary, wait_until
+from ._servers import (
+    RedisProcess,
+    SentinelProcess,
+    cli,
+    free_port,
+    require_binary,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -72,38 +79,13 @@ def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def sentinel_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     master = RedisProcess(free_port(), tmp_path_factory.mktemp("master"))
-    sentinel_port = free_port()
-    workdir = tmp_path_factory.mktemp("sentinel")
-    config = workdir / "sentinel.conf"
-    config.write_text(
-        f"port {sentinel_port}\nbind 127.0.0.1\n"
-        f"sentinel monitor chanxmaster 127.0.0.1 {master.port} 1\n"
-        "sentinel down-after-milliseconds chanxmaster 5000\n"
-    )
-    sentinel: subprocess.Popen[bytes] | None = None
+    sentinel = SentinelProcess(tmp_path_factory.mktemp("sentinel"), master.port, down_after_ms=5000)
     try:
         master.start()
-        sentinel = subprocess.Popen(
-            [require_binary("redis-server"), str(config), "--sentinel"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=workdir,
-        )
-        wait_until(
-            lambda: (
-                str(master.port)
-                in cli(
-                    sentinel_port, "sentinel", "get-master-addr-by-name", "chanxmaster", timeout=2
-                )
-            ),
-            timeout=20,
-            what="the sentinel knowing its master",
-        )
-        yield f"redis+sentinel://127.0.0.1:{sentinel_port}/chanxmaster"
+        sentinel.start()
+        yield sentinel.url
     finally:
-        if sentinel is not None:
-            sentinel.kill()
-            sentinel.wait(timeout=10)
+        sentinel.kill()
         master.kill()
 
 

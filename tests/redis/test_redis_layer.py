@@ -393,3 +393,27 @@ async def test_group_messages_to_a_silent_inbox_keep_only_live_ones(redis_url: s
         await one.flush()
         await one.close()
         await two.close()
+
+
+def test_the_layer_runs_under_uvloop(redis_url: str) -> None:
+    # uvicorn picks uvloop when it is installed; its transports are not asyncio.Transport.
+    uvloop = pytest.importorskip("uvloop", reason="uvloop is not installed")
+
+    async def main() -> None:
+        prefix = _prefix()
+        one = RedisChannelLayer.from_url(redis_url, prefix=prefix)
+        two = RedisChannelLayer.from_url(redis_url, prefix=prefix)
+        try:
+            channel = await one.new_channel()
+            await one.group_add("uv", channel)
+            await two.send(channel, {"type": "direct"})
+            await two.group_send("uv", {"type": "group"})
+            async with asyncio.timeout(5):
+                assert await one.receive(channel) == {"type": "direct"}
+                assert await one.receive(channel) == {"type": "group"}
+        finally:
+            await one.flush()
+            await one.close()
+            await two.close()
+
+    uvloop.run(main())

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
@@ -139,8 +139,8 @@ class Wire(asyncio.Protocol):
         self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports do not subclass asyncio.Transport, so no isinstance check.
+        self._transport = cast(asyncio.Transport, transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -252,10 +252,15 @@ async def open_wire(client: Any, command_timeout: float | None = None) -> Wire:
     if reader is None or writer is None or reader._buffer:
         await connection.disconnect()
         raise RedisConnectionError("could not take over the Redis connection")
+    # The socket is the wire's from here on: redis-py must neither read it nor wait for it
+    # to close (its stream protocol would never hear of the close once the wire has it).
+    connection._reader = connection._writer = None
     wire = Wire(command_timeout)
     wire.keep = writer
-    writer.transport.set_protocol(wire)
-    wire.connection_made(writer.transport)
-    # The socket is the wire's now; redis-py must not close it when it drops the object.
-    connection._reader = connection._writer = None
+    try:
+        writer.transport.set_protocol(wire)
+        wire.connection_made(writer.transport)
+    except BaseException:
+        writer.transport.abort()
+        raise
     return wire
