@@ -137,19 +137,24 @@ async def test_resp3_replies_parse() -> None:
     assert [future.result() for future in futures] == [None, {b"k": 1}, [1, 2], 1.5, True, b"abc"]
 
 
-async def test_published_messages_go_to_on_push_and_confirmations_to_commands() -> None:
+@pytest.mark.parametrize("step", [1, 2, 3, 7, 17, 18, 1000])
+async def test_published_messages_go_to_on_push_and_confirmations_to_commands(
+    step: int,
+) -> None:
     wire, _ = make_wire()
     pushed: list[bytes] = []
     wire.on_push = pushed.append
     subscribe = wire.command("SUBSCRIBE", "inbox")
     ping = wire.command("PING")
-    wire.data_received(
+    data = (
         b">3\r\n$9\r\nsubscribe\r\n$5\r\ninbox\r\n:1\r\n"  # RESP3 confirmation
         b">3\r\n$7\r\nmessage\r\n$5\r\ninbox\r\n$3\r\none\r\n"
         b">2\r\n$10\r\ninvalidate\r\n*0\r\n"  # a notification nobody asked for
         b"*3\r\n$7\r\nmessage\r\n$5\r\ninbox\r\n$3\r\ntwo\r\n"  # RESP2 shape
         b"+PONG\r\n"
     )
+    for start in range(0, len(data), step):
+        wire.data_received(data[start : start + step])
     assert subscribe.result() == [b"subscribe", b"inbox", 1]
     assert ping.result() == b"PONG"
     assert pushed == [b"one", b"two"]

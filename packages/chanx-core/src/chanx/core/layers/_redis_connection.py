@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import binascii
 import bisect
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -235,13 +235,22 @@ class Shard:
         self._shas[source] = loaded.decode() if isinstance(loaded, bytes) else loaded
         return await run("EVALSHA", self._shas[source], len(keys), *keys, *args)
 
-    async def lean_command(self, *args: Any) -> Any:
+    def lean_command(self, *args: Any) -> Awaitable[Any]:
+        """Send one command on the lean connection; await the result for its reply.
+
+        On an open connection this returns the reply's future itself: a command costs no
+        coroutine of its own on the hot path.
+        """
         wire = self._wire
         if wire is None or wire.closed:
-            async with self._wire_lock:  # callers arriving meanwhile share the new connection
-                wire = self._wire
-                if wire is None or wire.closed:
-                    wire = self._wire = await open_wire(self.client, self.command_timeout)
+            return self._connect_and_run(args)
+        return wire.command(*args)
+
+    async def _connect_and_run(self, args: tuple[Any, ...]) -> Any:
+        async with self._wire_lock:  # callers arriving meanwhile share the new connection
+            wire = self._wire
+            if wire is None or wire.closed:
+                wire = self._wire = await open_wire(self.client, self.command_timeout)
         return await wire.command(*args)
 
     async def open_reader(self) -> Wire | None:

@@ -45,6 +45,9 @@ class _Push(list[Any]):
     """A RESP3 out-of-band message (a pub/sub message, a subscription, a notification)."""
 
 
+# A pub/sub message, RESP2 and RESP3: [b"message", channel, data].
+_MESSAGE_HEADS = (b"*3\r\n$7\r\nmessage\r\n", b">3\r\n$7\r\nmessage\r\n")
+
 _AGGREGATES: dict[int, type[list[Any]]] = {42: list, 126: list, 62: _Push}  # * ~ >
 
 
@@ -186,6 +189,13 @@ class Wire(asyncio.Protocol):
         waiting, sent_at = self._waiting, self._sent_at
         try:
             while position < len(buffer):
+                if self.on_push is not None and buffer.startswith(_MESSAGE_HEADS, position):
+                    # The inbox reader's hot path: skip building the generic reply.
+                    _, after = _parse(buffer, position + len(_MESSAGE_HEADS[0]))  # channel
+                    data, after = _parse(buffer, after)
+                    position = after
+                    self.on_push(data)
+                    continue
                 value, after = _parse(buffer, position)
                 position = after
                 if isinstance(value, list) and len(value) == 3 and value[0] == b"message":
