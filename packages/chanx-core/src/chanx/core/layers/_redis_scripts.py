@@ -63,28 +63,18 @@ def split_entry(entry: bytes) -> tuple[int, list[str], bytes, bool]:
 
 
 _FUNCTIONS = r"""
-local function push_inbox(inbox, counts, suffixes, caps, now, expiry, payload, live)
-  local accepted = {}
-  local dropped = 0
-  for i = 1, #suffixes do
-    local held = tonumber(redis.call('HGET', counts, suffixes[i]) or 0)
-    if held < caps[i] then
-      redis.call('HINCRBY', counts, suffixes[i], 1)
-      accepted[#accepted + 1] = suffixes[i]
-    else
-      dropped = dropped + 1
-    end
+local function push_inbox(inbox, counts, suffix, cap, now, expiry, payload, live)
+  local held = tonumber(redis.call('HGET', counts, suffix) or 0)
+  if held >= cap then return 0, 1 end
+  redis.call('HINCRBY', counts, suffix, 1)
+  local entry = now .. '\0' .. suffix .. '\0' .. payload
+  -- A reader subscribed to the inbox takes it straight away; otherwise it waits in the list.
+  if not (live and redis.call('PUBLISH', inbox, entry) > 0) then
+    redis.call('RPUSH', inbox, entry)
+    redis.call('PEXPIRE', inbox, expiry)
   end
-  if #accepted > 0 then
-    local entry = now .. '\0' .. table.concat(accepted, ',') .. '\0' .. payload
-    -- A reader subscribed to the inbox takes it straight away; otherwise it waits in the list.
-    if not (live and redis.call('PUBLISH', inbox, entry) > 0) then
-      redis.call('RPUSH', inbox, entry)
-      redis.call('PEXPIRE', inbox, expiry)
-    end
-    redis.call('PEXPIRE', counts, expiry)
-  end
-  return #accepted, dropped
+  redis.call('PEXPIRE', counts, expiry)
+  return 1, 0
 end
 
 local function drop_expired(key, now, expiry)
@@ -124,10 +114,9 @@ end
 """
 
 # KEYS: per destination (inbox, counts), (inbox) or (list).  ARGV: now, expiry, payload,
-# then per destination "i", n, suffix_1, cap_1, ... suffix_n, cap_n (a send to an inbox),
-# "g", live, "suffix,suffix,..." (a group message to an inbox)  or  "l", cap (a list); "p"
-# instead of "i" and live "1" publish to a subscribed reader of the inbox first (not on a
-# cluster).
+# then per destination "i", suffix, cap (a send to one channel of an inbox), "g", live,
+# "suffix,suffix,..." (a group message to an inbox)  or  "l", cap (a list); "p" instead of
+# "i" and live "1" publish to a subscribed reader of the inbox first (not on a cluster).
 DELIVER = (
     _FUNCTIONS
     + r"""
@@ -136,14 +125,9 @@ local delivered, dropped, k, a = 0, 0, 1, 4
 while a <= #ARGV do
   local d, x = 0, 0
   if ARGV[a] == 'i' or ARGV[a] == 'p' then
-    local n = tonumber(ARGV[a + 1])
-    local suffixes, caps = {}, {}
-    for j = 1, n do
-      suffixes[j] = ARGV[a + 2 * j]
-      caps[j] = tonumber(ARGV[a + 2 * j + 1])
-    end
-    d, x = push_inbox(KEYS[k], KEYS[k + 1], suffixes, caps, now, expiry, payload, ARGV[a] == 'p')
-    k, a = k + 2, a + 2 + 2 * n
+    local cap = tonumber(ARGV[a + 2])
+    d, x = push_inbox(KEYS[k], KEYS[k + 1], ARGV[a + 1], cap, now, expiry, payload, ARGV[a] == 'p')
+    k, a = k + 2, a + 3
   elseif ARGV[a] == 'g' then
     push_group(KEYS[k], ARGV[a + 2], now, expiry, payload, ARGV[a + 1] == '1')
     local _, commas = string.gsub(ARGV[a + 2], ',', '')

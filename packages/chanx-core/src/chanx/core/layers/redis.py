@@ -198,7 +198,7 @@ class RedisChannelLayer:
                 return
             keys = [inbox_key(self.prefix, inbox), counts_key(self.prefix, inbox)]
             shard = state.shard_for(inbox)
-            spec: list[Any] = ["i" if shard.is_cluster else "p", 1, suffix, cap]
+            spec: list[Any] = ["i" if shard.is_cluster else "p", suffix, cap]
         else:
             keys = [channel_key(self.prefix, channel)]
             spec, shard = ["l", cap], state.shard_for(channel)
