@@ -232,3 +232,27 @@ async def test_drop_oldest_keeps_the_freshest_pushes_for_a_slow_client(
     assert texts[:-5] in ([], ["0"])
     assert consumers[0].dropped_events == 50 - len(texts)
     assert memory_layer.dropped_on_full == 0  # the layer itself never filled up
+
+
+class SlowPing(Limited):
+    release: anyio.Event | None = None
+
+    @ws_handler
+    async def ping(self, message: PingMessage) -> PongMessage:
+        assert self.release is not None
+        await self.release.wait()  # suspended: the socket reader queues what follows
+        return PongMessage()
+
+
+async def test_an_error_frame_for_an_oversized_frame_keeps_its_turn() -> None:
+    SlowPing.release = anyio.Event()
+    app = SlowPing.as_asgi(oversized_frames="error")
+    async with WebsocketCommunicator(app, "/ws") as ws:
+        await ws.send_json({"action": "ping", "ref": 1})
+        await ws.send_bytes(b"x" * 101)
+        await ws.send_text('{"action": "ping", "ref": "' + "x" * 200 + '"}')
+        await ws.receive_nothing()  # nothing overtakes the suspended ping's reply
+        SlowPing.release.set()
+        first, second, third = [await ws.receive_json() for _ in range(3)]
+    assert (first["action"], first["ref"]) == ("pong", 1)
+    assert second["payload"]["code"] == third["payload"]["code"] == "frame_too_large"

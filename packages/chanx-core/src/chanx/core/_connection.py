@@ -34,6 +34,8 @@ __all__ = ["ConnectionLoop"]
 logger = logging.getLogger("chanx.consumer")
 
 _shared_gates: dict[tuple[int | None, bool], FrameGate | None] = {}
+# A refused frame, queued by the socket reader in place of the frame itself.
+REFUSED = "chanx.refused"
 
 
 class ConnectionLoop:
@@ -130,6 +132,9 @@ class ConnectionLoop:
                         loop.call_soon(self._probe_suspension)
                 else:
                     message = await self._next_frame()
+                    if message["type"] == REFUSED:
+                        await self._refuse(message["refusal"])
+                        continue
                     text = message.get("text")
                 self._in_handler = True
                 try:
@@ -157,6 +162,8 @@ class ConnectionLoop:
 
     async def _limited_frame(self, limiter: anyio.Semaphore, message: Message) -> None:
         try:
+            if message["type"] == REFUSED:
+                return await self._refuse(message["refusal"])
             text = message.get("text")
             await self._on_frame(text if text is not None else message.get("bytes"), text is None)
         finally:
@@ -233,8 +240,12 @@ class ConnectionLoop:
                 if gate is not None:
                     refusal = gate.check(message)
                     if refusal is not None:
-                        await self._refuse(refusal)
-                        continue
+                        if refusal.close_code is not None:
+                            await self._refuse(refusal)
+                            continue
+                        # The error frame answers this frame in its turn, after the replies
+                        # to the frames queued before it; the frame's data is not kept.
+                        message = {"type": REFUSED, "refusal": refusal}
                 while len(frames) >= limit:
                     # Reading pauses, so the server's flow control slows the client down.
                     room = self._room_waiter = asyncio.get_running_loop().create_future()
