@@ -132,9 +132,6 @@ class ConnectionLoop:
                         loop.call_soon(self._probe_suspension)
                 else:
                     message = await self._next_frame()
-                    if message["type"] == REFUSED:
-                        await self._refuse(message["refusal"])
-                        continue
                     text = message.get("text")
                 self._in_handler = True
                 try:
@@ -162,8 +159,6 @@ class ConnectionLoop:
 
     async def _limited_frame(self, limiter: anyio.Semaphore, message: Message) -> None:
         try:
-            if message["type"] == REFUSED:
-                return await self._refuse(message["refusal"])
             text = message.get("text")
             await self._on_frame(text if text is not None else message.get("bytes"), text is None)
         finally:
@@ -259,17 +254,21 @@ class ConnectionLoop:
             self._fail(exc)
 
     async def _next_frame(self) -> Message:
+        """The next queued frame; refused frames are answered here, in their turn."""
         frames = self._frames
         assert frames is not None
-        while not frames:
-            ready = self._frame_waiter = asyncio.get_running_loop().create_future()
-            await ready
-            self._frame_waiter = None
-        message = frames.popleft()
-        room = self._room_waiter
-        if room is not None and not room.done():
-            room.set_result(None)
-        return message
+        while True:
+            while not frames:
+                ready = self._frame_waiter = asyncio.get_running_loop().create_future()
+                await ready
+                self._frame_waiter = None
+            message = frames.popleft()
+            room = self._room_waiter
+            if room is not None and not room.done():
+                room.set_result(None)
+            if message["type"] != REFUSED:
+                return message
+            await self._refuse(message["refusal"])
 
     # -- stopping ----------------------------------------------------------------------
 

@@ -157,10 +157,13 @@ class Wire(asyncio.Protocol):
             )
         )
 
-    def _fail(self, error: Exception) -> None:
+    def _stop_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def _fail(self, error: Exception) -> None:
+        self._stop_timer()
         self._sent_at.clear()
         while self._waiting:
             future = self._waiting.popleft()
@@ -198,11 +201,12 @@ class Wire(asyncio.Protocol):
                     continue
                 value, after = _parse(buffer, position)
                 position = after
-                if isinstance(value, list) and len(value) == 3 and value[0] == b"message":
-                    if self.on_push is not None:
-                        self.on_push(value[2])
-                        continue
-                elif type(value) is _Push and value and value[0] not in _CONFIRMATIONS:
+                if (
+                    type(value) is _Push
+                    and value
+                    and value[0] not in _CONFIRMATIONS
+                    and value[0] != b"message"  # (without on_push it answers a command)
+                ):
                     continue  # a notification nobody here asked for (tracking, maintenance)
                 if not waiting:
                     raise ValueError("a reply came that no command asked for")
@@ -242,9 +246,7 @@ class Wire(asyncio.Protocol):
 
     def close(self) -> None:
         self.closed = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._stop_timer()
         if self._transport is not None:
             self._transport.close()
 
