@@ -45,7 +45,7 @@ async def test_any_frame_gets_one_answer_and_the_socket_stays_open(frame: str | 
             answers = await ws.receive_all_messages()
             if answers and answers[0]["action"] == "error":
                 assert len(answers) == 1
-                assert set(answers[0]["payload"]) <= {"code", "detail", "errors"}
+                assert set(answers[0]["payload"]) <= {"code", "detail", "errors", "error_count"}
             await ws.send_json({"action": "ping"})
             assert await ws.receive_all_messages() == [{"action": "pong", "payload": None}]
     finally:
