@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from chanx.core import AsyncJsonWebsocketConsumer, BaseMessage, PingMessage, PongMessage, ws_handler
 from chanx.testing import WebsocketCommunicator
@@ -272,3 +272,66 @@ async def test_text_that_only_looks_non_finite_is_accepted() -> None:
     async with WebsocketCommunicator(NoteConsumer.as_asgi(), "/ws") as ws:
         await ws.send_json({"action": "note", "payload": {"body": "infinite nan"}, "weight": 1e300})
         assert (await ws.receive_json())["payload"] == "0 1e+300"
+
+
+def upper(code: str) -> str:
+    if not code.isupper():
+        raise ValueError("expected an upper-case code")
+    return code
+
+
+def explode(code: str) -> str:
+    raise ZeroDivisionError
+
+
+class Checked(BaseModel):
+    codes: list[Annotated[str, AfterValidator(upper)]] = []
+    crash: Annotated[str, AfterValidator(explode)] | None = None
+
+
+class CheckedMessage(BaseMessage):
+    action: Literal["checked"] = "checked"
+    payload: Checked
+
+
+class CheckedConsumer(AsyncJsonWebsocketConsumer):
+    @ws_handler
+    async def handle(self, message: CheckedMessage) -> None:
+        return None
+
+
+async def test_errors_raised_by_validators_on_every_item_are_counted_not_listed() -> None:
+    # The pre-check runs no user code, so this frame reaches the decoder.
+    codes = ["x"] * 5000
+    async with WebsocketCommunicator(CheckedConsumer.as_asgi(), "/ws", timeout=10) as ws:
+        await ws.send_json({"action": "checked", "payload": {"codes": codes}})
+        reply = await ws.receive_text()
+    assert len(reply) < 2048
+    payload = json.loads(reply)["payload"]
+    assert payload["error_count"] == 5000
+    assert payload["errors"] == []
+    assert "too many to list" in payload["detail"]
+
+
+@pytest.mark.parametrize("frame", ["[" * 100_000, '{"action":"tag","payload":' + "[" * 50_000])
+async def test_deep_nesting_gets_an_error_frame(frame: str) -> None:
+    async with WebsocketCommunicator(TagConsumer.as_asgi(), "/ws", timeout=10) as ws:
+        await ws.send_text(frame)
+        error = await ws.receive_json()
+        assert error["payload"]["code"] == "invalid_json"
+        await ws.send_json({"action": "ping"})
+        assert (await ws.receive_json())["action"] == "pong"
+
+
+async def test_a_validator_that_crashes_gets_an_error_frame(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with WebsocketCommunicator(CheckedConsumer.as_asgi(), "/ws") as ws:
+        await ws.send_json({"action": "checked", "payload": {"crash": "x"}, "ref": 4})
+        error = await ws.receive_json()
+        assert error["payload"]["code"] == "handler_error"
+        assert "Traceback" not in error["payload"]["detail"]
+        await ws.send_json({"action": "checked", "payload": {}})
+        await ws.receive_nothing()
+        assert ws.close_code is None
+    assert "ZeroDivisionError" in caplog.text

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, SchemaValidator, core_schema
 
 __all__ = [
     "MAX_LISTED_ERRORS",
@@ -28,6 +28,7 @@ __all__ = [
 MAX_LISTED_ERRORS = 10
 _MAX_LOC_DEPTH = 16
 _MAX_MESSAGE = 200
+_MAX_DESCRIBED_ERRORS = 1000
 
 
 class ErrorCode:
@@ -76,14 +77,28 @@ def encode_error(
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
+# Reads only ``ref``: the rest of the frame is parsed but never becomes Python objects.
+_ref_only = SchemaValidator(
+    core_schema.typed_dict_schema(
+        {
+            "ref": core_schema.typed_dict_field(
+                core_schema.union_schema(
+                    [core_schema.str_schema(strict=True), core_schema.int_schema(strict=True)]
+                ),
+                required=False,
+            )
+        }
+    )
+)
+
+
 def extract_ref(raw: str | bytes) -> str | int | None:
     """Best-effort ``ref`` of a frame that failed validation (only on the error path)."""
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
+        ref: str | int | None = _ref_only.validate_json(raw).get("ref")
+    except ValueError:  # not JSON, not an object, or a ref of another type
         return None
-    ref = data.get("ref") if isinstance(data, dict) else None
-    return ref if isinstance(ref, (str, int)) and not isinstance(ref, bool) else None
+    return ref
 
 
 def _clip(text: str, limit: int = 64) -> str:
@@ -122,9 +137,13 @@ def describe_decode_error(
     """Turn a decoder's `ValidationError` into ``(code, detail, field errors)``."""
     tags = frozenset(known)
     expected = ", ".join(repr(tag) for tag in sorted(tags)) or "none"
-    # Computed once: the decoder stops containers at their first bad item, so this list
-    # is as long as the schema has fields, not as the frame has items.
-    errors = exc.errors(include_url=False, include_input=False)
+    total = exc.error_count()
+    if total > _MAX_DESCRIBED_ERRORS:
+        # Only a frame that passed the pre-check gets here (a small one, or one whose
+        # errors come from the user's validators): listing would cost more than it tells.
+        detail = f"frame does not match the message schema ({total} errors, too many to list)"
+        return ErrorCode.VALIDATION_ERROR, detail, FieldErrors([], total)
+    errors = exc.errors(include_url=False, include_input=False)  # computed once
     first = errors[0]
     kind = first["type"]
     if kind == "json_invalid":
