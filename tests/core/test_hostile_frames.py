@@ -335,3 +335,17 @@ async def test_a_validator_that_crashes_gets_an_error_frame(
         await ws.receive_nothing()
         assert ws.close_code is None
     assert "ZeroDivisionError" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "frame",
+    ['{"action": "\\ud800", "ref": "\\udfff"}', '{"action": "tag", "payload": {"\\ud800": 1}}'],
+)
+async def test_lone_surrogates_in_a_frame_give_an_error_frame_that_is_valid_utf8(
+    frame: str,
+) -> None:
+    async with WebsocketCommunicator(TagConsumer.as_asgi(), "/ws") as ws:
+        await ws.send_text(frame)
+        reply = await ws.receive_text()
+    reply.encode()  # what a server does before sending it
+    assert json.loads(reply)["action"] == "error"

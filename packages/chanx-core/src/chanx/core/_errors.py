@@ -74,7 +74,8 @@ def encode_error(
     frame: dict[str, Any] = {"action": "error", "payload": payload}
     if ref is not None:
         frame["ref"] = ref
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+    # ASCII: a lone surrogate the client sent (quoted in a detail) stays valid UTF-8.
+    return json.dumps(frame, separators=(",", ":"))
 
 
 # Reads only ``ref``: the rest of the frame is parsed but never becomes Python objects.
