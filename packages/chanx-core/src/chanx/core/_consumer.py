@@ -27,7 +27,7 @@ from chanx.core._errors import (
 )
 from chanx.core._groups import LayerMessaging
 from chanx.core._handshake import clip_reason, reject
-from chanx.core._hardening import PRECHECK_LENGTH, may_be_non_finite
+from chanx.core._hardening import PRECHECK_LENGTH, Precheck, may_be_non_finite
 from chanx.core._limits import (
     POLICY_VIOLATION,
     TRY_AGAIN_LATER,
@@ -133,8 +133,7 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
         cls._event_routes = build_routes(cls, "event", namespace)
         cls._validate_frame = staticmethod(cls._ws_routes.validate_json)
         cls._validate_event = staticmethod(cls._event_routes.validate_python)
-        precheck = cls._ws_routes.precheck
-        assert precheck is not None
+        precheck = Precheck(cls._ws_routes.decoder, cls._ws_routes.models)
         cls._precheck_frame = staticmethod(precheck.validate_json)
         cls._float_models = precheck.float_models
 
@@ -314,11 +313,8 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             if checked:
                 self._precheck_frame(data)
             message = self._validate_frame(data)
-            if (
-                type(message) in self._float_models
-                and not checked
-                and may_be_non_finite(cast(str, data))
-            ):
+            floats = not checked and type(message) in self._float_models
+            if floats and may_be_non_finite(cast(str, data)):
                 self._precheck_frame(data)
         except ValidationError as exc:
             code, detail, errors = describe_decode_error(exc, routes.by_key)

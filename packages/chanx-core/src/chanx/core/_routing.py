@@ -17,7 +17,6 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Field, TypeAdapter
 
 from chanx.core._decorators import MARK_ATTRIBUTE, HandlerKind, HandlerMark
-from chanx.core._hardening import Precheck
 from chanx.core._messages import BaseEvent, BaseMessage, literal_values
 
 __all__ = ["Handler", "RouteTable", "build_routes", "defining_namespace", "flatten_union"]
@@ -49,16 +48,12 @@ class Handler:
 
 @dataclass(frozen=True, slots=True)
 class RouteTable:
-    """Handlers of one kind, indexed by discriminator value, with their compiled decoder.
-
-    Client frames (``ws``) also get a `Precheck`, for frames no client should send.
-    """
+    """Handlers of one kind, indexed by discriminator value, with their compiled decoder."""
 
     kind: HandlerKind
     handlers: tuple[Handler, ...]
     by_key: Mapping[str, Handler]
     decoder: TypeAdapter[Any]
-    precheck: Precheck | None
 
     @property
     def validate_json(self) -> Callable[[str | bytes], Any]:
@@ -200,6 +195,4 @@ def build_routes(cls: type, kind: HandlerKind, localns: Mapping[str, Any]) -> Ro
             by_key[key] = handler
         handlers.append(handler)
     models = tuple(dict.fromkeys(t for h in handlers for t in h.input_types))
-    decoder = _decoder(kind, models)
-    precheck = Precheck(decoder, models) if kind == "ws" else None
-    return RouteTable(kind, tuple(handlers), by_key, decoder, precheck)
+    return RouteTable(kind, tuple(handlers), by_key, _decoder(kind, models))
