@@ -258,7 +258,16 @@ async def test_a_large_valid_frame_is_decoded_as_before(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "weight", ['"\\u0069nf"', '"-Infinity"', "1E+400", "1" + "0" * 400, '"\\u004EaN"']
+    "weight",
+    [
+        '"\\u0069nf"',
+        '"-Infinity"',
+        "1E+400",
+        "1" + "0" * 400,
+        '"\\u004EaN"',
+        "1" + "0" * 250 + "e99",
+        '" 18e307 "',
+    ],
 )
 async def test_disguised_non_finite_floats_are_refused(weight: str) -> None:
     async with WebsocketCommunicator(NoteConsumer.as_asgi(), "/ws") as ws:
