@@ -1,9 +1,12 @@
-"""The pre-check of large frames accepts every frame the decoder accepts (floats aside)."""
+"""The pre-check accepts every frame the decoder accepts (floats aside), and the screen for
+non-finite floats misses none."""
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import json
+import math
 from typing import Annotated, Any, Literal
 
 import pytest
@@ -11,9 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import SchemaValidator, core_schema
 from typing_extensions import TypedDict
 
 from chanx.core import AsyncJsonWebsocketConsumer, BaseMessage, ws_handler
+from chanx.core._hardening import may_be_non_finite
 from chanx.testing.strategies import frames
 from tests.asyncapi import shapes
 from tests.testing_kit.consumers import ForumConsumer
@@ -131,3 +136,23 @@ def test_rich_models_pass_the_precheck(payload: dict[str, Any]) -> None:
     assert len(text) > 4096
     RichConsumer._validate_frame(text)
     RichConsumer._precheck_frame(text)
+
+
+_float_anything = SchemaValidator(core_schema.float_schema(allow_inf_nan=True))
+json_numbers = st.from_regex(
+    r"-?(0|[1-9][0-9]{0,320})(\.[0-9]{1,40})?([eE][+-]?[0-9]{1,4})?", fullmatch=True
+)
+spelled = st.sampled_from(["inf", "infinity", "nan", "Inf", "NaN", "INFINITY", "+inf", "-nan"])
+# A float field also takes a string in lax mode: "1e999", " inf ", "NaN" ...
+json_strings = st.one_of(json_numbers, spelled, spelled.map(" {} ".format)).map(json.dumps)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(json_numbers, json_strings))
+def test_the_screen_sees_every_text_that_decodes_to_a_non_finite_float(text: str) -> None:
+    try:
+        value = _float_anything.validate_json(text)
+    except ValueError:
+        return
+    if not math.isfinite(value):
+        assert may_be_non_finite(text)
