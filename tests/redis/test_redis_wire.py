@@ -10,7 +10,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from chanx.core.layers._redis_wire import Wire
+from chanx.redis._wire import Wire
 
 
 class FakeTransport(asyncio.Transport):

@@ -16,7 +16,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import NoScriptError, RedisError
 from redis.retry import Retry
 
-from chanx.core.layers._redis_wire import Wire, open_wire
+from chanx.redis._wire import Wire, open_wire
 
 __all__ = ["HashRing", "Shard", "parse_hosts", "parse_url"]
 

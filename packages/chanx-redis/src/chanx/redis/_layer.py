@@ -1,10 +1,4 @@
-"""A Redis channel layer built for throughput: one inbox per process, one round trip per send.
-
-Install with ``pip install "chanx-core[redis]"`` (add ``[msgspec]`` for msgpack). Use it from
-Chanx with ``register_channel_layer("default", "redis://127.0.0.1:6379")``, or from Django
-with ``CHANNEL_LAYERS = {"default": {"BACKEND": "chanx.core.layers.redis.RedisChannelLayer",
-"CONFIG": {"hosts": [("127.0.0.1", 6379)]}}}``.
-"""
+"""The Redis channel layer: one inbox per process, one round trip per send."""
 
 from __future__ import annotations
 
@@ -18,23 +12,16 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-try:
-    import redis.asyncio  # noqa: F401
-except ImportError as error:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        'chanx.core.layers.redis needs redis-py: pip install "chanx-core[redis]"'
-    ) from error
-
 from redis.exceptions import RedisError
 
-from chanx.core.layers._base import (
+from chanx.core.layers import (
     ChannelFull,
     require_valid_channel_name,
     require_valid_group_name,
 )
-from chanx.core.layers._redis_connection import HashRing, Shard, parse_hosts, parse_url
-from chanx.core.layers._redis_inbox import Settings
-from chanx.core.layers._redis_scripts import (
+from chanx.redis._connection import HashRing, Shard, parse_hosts, parse_url
+from chanx.redis._inbox import Settings
+from chanx.redis._scripts import (
     DELIVER,
     GROUP_ADD,
     GROUP_MEMBERS,
@@ -45,24 +32,16 @@ from chanx.core.layers._redis_scripts import (
     inbox_key,
     key_patterns,
 )
-from chanx.core.layers._redis_serializer import (
-    JsonSerializer,
-    MsgpackSerializer,
+from chanx.redis._serializer import (
     Serializer,
     resolve_serializer,
 )
-from chanx.core.layers._redis_state import LoopState, attach_to_loop
-from chanx.core.layers._redis_stats import RedisLayerStats
+from chanx.redis._state import LoopState, attach_to_loop
+from chanx.redis._stats import RedisLayerStats
 
-__all__ = [
-    "JsonSerializer",
-    "MsgpackSerializer",
-    "RedisChannelLayer",
-    "RedisLayerStats",
-    "Serializer",
-]
+__all__ = ["RedisChannelLayer"]
 
-logger = logging.getLogger("chanx.core.layers.redis")
+logger = logging.getLogger("chanx.redis")
 
 
 class RedisChannelLayer:
