@@ -25,7 +25,6 @@ from chanx.redis._scripts import (
     DELIVER,
     GROUP_ADD,
     GROUP_MEMBERS,
-    GROUP_SEND,
     channel_key,
     counts_key,
     group_key,
@@ -246,20 +245,14 @@ class RedisChannelLayer:
         self.stats.group_sends += 1
         # Members read by this loop get the message in-process, so everything this process
         # sends to one of its own channels keeps its order, whichever method sent it.
-        mine = list(state.inboxes)
-        if len(state.shards) == 1 and not shard.is_cluster and not self.channel_capacity:
-            delivered, dropped, here = await shard.run_script(
-                GROUP_SEND,
-                [group_key(self.prefix, group)],
-                [*head, cutoff, self.prefix, self.capacity, "p", *mine],
-            )
-            members = [member.decode() for member in here]
-        else:
-            found = await shard.run_script(GROUP_MEMBERS, [group_key(self.prefix, group)], [cutoff])
-            members = [member.decode() for member in found]
-            remote = [m for m in members if m.partition("!")[0] not in state.inboxes]
-            delivered, dropped = await self._deliver_to(state, remote, head)
-            members = [m for m in members if m.partition("!")[0] in state.inboxes]
+        # Every key a script touches is named in its KEYS (Redis Cluster and ACL key
+        # patterns need that), so the members are read first and delivered to in a second
+        # call: one per shard, or one per destination slot on a cluster.
+        found = await shard.run_script(GROUP_MEMBERS, [group_key(self.prefix, group)], [cutoff])
+        members = [member.decode() for member in found]
+        remote = [m for m in members if m.partition("!")[0] not in state.inboxes]
+        delivered, dropped = await self._deliver_to(state, remote, head) if remote else (0, 0)
+        members = [m for m in members if m.partition("!")[0] in state.inboxes]
         if members:
             message = self.serializer.loads(payload)
             for member in members:
@@ -291,7 +284,8 @@ class RedisChannelLayer:
         for inbox, suffixes in inboxes.items():
             live = 0 if state.shard_for(inbox).is_cluster else 1
             spec: list[Any] = ["g", live, ",".join(suffixes)]
-            self._batch(state, batches, inbox, [inbox_key(self.prefix, inbox)], spec)
+            keys = [inbox_key(self.prefix, inbox), counts_key(self.prefix, inbox)]
+            self._batch(state, batches, inbox, keys, spec)
         for channel in lists:
             self._batch(
                 state,
