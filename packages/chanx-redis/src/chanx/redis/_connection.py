@@ -13,7 +13,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
-from redis.backoff import ExponentialWithJitterBackoff
+from redis.backoff import EqualJitterBackoff
 from redis.exceptions import AuthenticationError, NoScriptError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -126,16 +126,19 @@ class HashRing:
         return self._owners[position % len(self._owners)]
 
 
-# Short and bounded: callers see a ConnectionError within about a second of an outage.
-RETRIES = 2
-RETRY_BASE = 0.05
-RETRY_CAP = 0.5
+# Short and bounded: three retries after 0.1-0.2, 0.2-0.4 and 0.25-0.5 s, so a caller sees
+# a ConnectionError 0.55-1.1 s into an outage, and a server back within that is not noticed.
+RETRIES = 3
+
+
+def _backoff() -> EqualJitterBackoff:
+    return EqualJitterBackoff(cap=0.5, base=0.1)
 
 
 def _retry() -> Retry:
     # redis.asyncio's own Retry: the synchronous redis.retry.Retry retries nothing on an
     # asyncio client (and redis-py 8.2 warns about it).
-    return Retry(ExponentialWithJitterBackoff(base=RETRY_BASE, cap=RETRY_CAP), retries=RETRIES)
+    return Retry(_backoff(), retries=RETRIES)
 
 
 class Shard:
@@ -271,7 +274,7 @@ class Shard:
         outcome is unknown.
         """
         assert self.endpoint is not None
-        backoff = ExponentialWithJitterBackoff(base=RETRY_BASE, cap=RETRY_CAP)
+        backoff = _backoff()
         for failures in range(RETRIES + 1):
             try:
                 return await open_wire(self.endpoint, command_timeout)
