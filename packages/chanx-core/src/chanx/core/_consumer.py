@@ -323,9 +323,9 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             return await self._complete(ref)
         except Exception:  # a validator raised something pydantic does not convert
             logger.exception("%s: validating a frame failed", type(self).__qualname__)
-            detail = "the frame could not be validated; the error was logged"
-            await self._send_text(encode_error(ErrorCode.HANDLER_ERROR, detail))
-            return await self._complete(None)
+            detail, ref = "the frame could not be validated (logged)", extract_ref(data)
+            await self._send_text(encode_error(ErrorCode.HANDLER_ERROR, detail, ref=ref))
+            return await self._complete(ref)
         ref = message.ref
         handler = routes.by_key.get(message.action)
         if handler is None:  # a placeholder of a consumer with fewer than two handlers
