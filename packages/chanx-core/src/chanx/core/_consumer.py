@@ -309,13 +309,14 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
         routes = self._ws_routes
         try:
             # The pre-check bounds the cost of a hostile frame; see chanx.core._hardening.
-            checked = len(data) > PRECHECK_LENGTH
-            if checked:
+            if len(data) > PRECHECK_LENGTH:
                 self._precheck_frame(data)
-            message = self._validate_frame(data)
-            floats = not checked and type(message) in self._float_models
-            if floats and may_be_non_finite(cast(str, data)):
-                self._precheck_frame(data)
+                message = self._validate_frame(data)
+            else:
+                message = self._validate_frame(data)
+                floats = self._float_models  # most consumers have none: one lookup
+                if floats and type(message) in floats and may_be_non_finite(cast(str, data)):
+                    self._precheck_frame(data)
         except ValidationError as exc:
             code, detail, errors = describe_decode_error(exc, routes.by_key)
             ref = extract_ref(data) if code != ErrorCode.INVALID_JSON else None
@@ -327,8 +328,9 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             await self._send_text(encode_error(ErrorCode.HANDLER_ERROR, detail, ref=ref))
             return await self._complete(ref)
         ref = message.ref
-        handler = routes.by_key.get(message.action)
-        if handler is None:  # a placeholder of a consumer with fewer than two handlers
+        try:
+            handler = routes.by_key[message.action]
+        except KeyError:  # a placeholder of a consumer with fewer than two handlers
             detail = unknown_action_detail(message.action, routes.by_key)
             await self._send_text(encode_error(ErrorCode.UNKNOWN_ACTION, detail, ref=ref))
             return await self._complete(ref)
