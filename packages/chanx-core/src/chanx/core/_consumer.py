@@ -15,22 +15,16 @@ from typing import Any, ClassVar, Literal
 import anyio
 from pydantic import ValidationError
 
+from chanx.core._admission import Admission
 from chanx.core._app import ConsumerApp
-from chanx.core._auth import AuthResult, BaseAuthenticator
+from chanx.core._auth import AuthResult
 from chanx.core._connection import ConnectionLoop
 from chanx.core._errors import ErrorCode, describe_decode_error, encode_error, extract_ref
-from chanx.core._groups import LayerMessaging
-from chanx.core._handshake import clip_reason, reject
-from chanx.core._limits import (
-    POLICY_VIOLATION,
-    TRY_AGAIN_LATER,
-    ConnectionCounter,
-    SendWatchdog,
-    origin_allowed,
-)
+from chanx.core._handshake import clip_reason
+from chanx.core._limits import POLICY_VIOLATION, SendWatchdog
 from chanx.core._messages import BaseMessage, CompleteMessage, encode_message
 from chanx.core._routing import RouteTable, build_routes, defining_namespace
-from chanx.core._scope import get_header, path_params
+from chanx.core._scope import path_params
 from chanx.core.layers import ChannelLayer
 from chanx.core.types import Receive, Scope, Send
 
@@ -40,7 +34,6 @@ logger = logging.getLogger("chanx.consumer")
 
 INTERNAL_ERROR = 1011
 GOING_AWAY = 1006  # the abnormal-closure code servers report for a vanished client
-_connections = ConnectionCounter()
 
 
 def _client_went_away(exc: BaseException) -> bool:
@@ -51,7 +44,7 @@ def _client_went_away(exc: BaseException) -> bool:
     return isinstance(exc, OSError)
 
 
-class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
+class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
     """A typed WebSocket endpoint: decorate methods, mount ``as_asgi()`` on a route.
 
     Class options:
@@ -86,16 +79,11 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             ``dropped_events``) so it gets the freshest. Costs one task per connection.
     """
 
-    authenticator_class: ClassVar[type[BaseAuthenticator] | None] = None
     subprotocols: ClassVar[Sequence[str]] = ()
     send_completion: ClassVar[bool] = False
     max_concurrent_frames: ClassVar[int] = 1
     max_pending_frames: ClassVar[int] = 64
-    reject_in_handshake: ClassVar[bool] = False
-    send_auth_error: ClassVar[bool] = True
     emits: ClassVar[Sequence[type[BaseMessage]]] = ()
-    allowed_origins: ClassVar[Sequence[str] | None] = None
-    max_connections: ClassVar[int | None] = None
     max_frame_bytes: ClassVar[int | None] = 1024 * 1024
     oversized_frames: ClassVar[Literal["close", "error"]] = "close"
     rate_limit: ClassVar[tuple[float, int] | None] = None
@@ -183,7 +171,8 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
         # The connection is served in this frame rather than in a helper coroutine: each
         # frame on an idle connection's stack stays allocated as long as it is open.
         try:
-            await self._join_initial_groups()
+            if not await self._join_or_refuse():
+                return
             await self._send(
                 {
                     "type": "websocket.accept",
@@ -210,26 +199,7 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
                 with anyio.CancelScope(shield=True):
                     await self._cleanup(self._end_code)
             finally:
-                _connections.release(owner)
-
-    async def _admit_connection(self, owner: type) -> bool:
-        """Origin, capacity and authentication; True holds a connection slot of ``owner``."""
-        if self.allowed_origins is not None:
-            origin = get_header(self.scope, "origin")
-            if not origin_allowed(origin, self.allowed_origins):
-                logger.warning("%s denied origin %r", type(self).__qualname__, origin)
-                await self._send({"type": "websocket.close", "code": POLICY_VIOLATION})
-                return False
-        if not _connections.try_acquire(owner, self.max_connections):
-            await self._reject(TRY_AGAIN_LATER, "server is at capacity", ErrorCode.OVERLOADED)
-            return False
-        admitted = False
-        try:
-            admitted = await self._authenticate()
-        finally:
-            if not admitted:
-                _connections.release(owner)
-        return admitted
+                self._release_slots(owner)
 
     def _drop_stalled_client(self) -> None:
         logger.warning("%s dropped a client that stopped reading", type(self).__qualname__)
@@ -252,37 +222,6 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
                 await self.on_disconnect(code)
             except Exception:
                 logger.exception("%s.on_disconnect failed", type(self).__qualname__)
-
-    # -- authentication ----------------------------------------------------------------
-
-    async def _authenticate(self) -> bool:
-        authenticator_class = self.authenticator_class
-        if authenticator_class is None:
-            return True
-        try:
-            result = await authenticator_class().authenticate(self.scope)
-        except Exception:
-            logger.exception("authenticator %s raised", authenticator_class.__qualname__)
-            await self._reject(INTERNAL_ERROR, "internal error", None)
-            return False
-        if not result.ok:
-            error = ErrorCode.FORBIDDEN if result.close_code == 4403 else ErrorCode.UNAUTHENTICATED
-            await self._reject(result.close_code, result.reason or "authentication failed", error)
-            return False
-        self.auth_result = result
-        self.user = result.user
-        return True
-
-    async def _reject(self, code: int, reason: str, error_code: str | None) -> None:
-        self._closed = True
-        await reject(
-            self.scope,
-            self._send,
-            code=code,
-            reason=reason,
-            error_code=error_code if self.send_auth_error else None,
-            in_handshake=self.reject_in_handshake,
-        )
 
     # -- client frames -----------------------------------------------------------------
 

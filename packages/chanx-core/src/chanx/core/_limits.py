@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import anyio
 
@@ -23,6 +24,7 @@ __all__ = [
     "SendWatchdog",
     "TokenBucket",
     "origin_allowed",
+    "same_origin",
     "text_size_exceeds",
 ]
 
@@ -71,6 +73,30 @@ def origin_allowed(origin: str | None, allowed: Sequence[str]) -> bool:
         if entry == "*" or entry == origin or ("*" in entry and fnmatch.fnmatchcase(origin, entry)):
             return True
     return False
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def same_origin(origin: str, host: str | None) -> bool:
+    """Whether ``origin`` names the host (and port) the handshake's ``Host`` header names.
+
+    The scheme is not compared: behind a TLS-terminating proxy the page is ``https`` while
+    the server sees plain ``ws``. ``Origin: null`` (sandboxed frames, ``file://``) is never
+    same-origin.
+    """
+    if not host:
+        return False
+    try:
+        page = urlsplit(origin.strip())
+        served = urlsplit("//" + host.strip())
+        page_port = page.port or _DEFAULT_PORTS.get(page.scheme.lower())
+        served_port = served.port or _DEFAULT_PORTS.get(page.scheme.lower())
+    except ValueError:  # a malformed port
+        return False
+    if not page.hostname or page_port is None:
+        return False
+    return page.hostname == served.hostname and page_port == served_port
 
 
 def text_size_exceeds(data: str | bytes, limit: int) -> bool:
@@ -152,14 +178,14 @@ class FrameGate:
 
 
 class ConnectionCounter:
-    """Open connections per consumer class, in this process."""
+    """Open connections per owner (a consumer class, or a class and a key), in this process."""
 
     __slots__ = ("_counts",)
 
     def __init__(self) -> None:
-        self._counts: dict[type, int] = {}
+        self._counts: dict[Hashable, int] = {}
 
-    def try_acquire(self, owner: type, limit: int | None) -> bool:
+    def try_acquire(self, owner: Hashable, limit: int | None) -> bool:
         """Count one more connection of ``owner`` unless ``limit`` is reached."""
         count = self._counts.get(owner, 0)
         if limit is not None and count >= limit:
@@ -167,9 +193,17 @@ class ConnectionCounter:
         self._counts[owner] = count + 1
         return True
 
-    def release(self, owner: type) -> None:
-        """Count one connection of ``owner`` less."""
-        self._counts[owner] = self._counts.get(owner, 1) - 1
+    def release(self, owner: Hashable) -> None:
+        """Count one connection of ``owner`` less (owners at zero are forgotten)."""
+        count = self._counts.get(owner, 1) - 1
+        if count > 0:
+            self._counts[owner] = count
+        else:
+            self._counts.pop(owner, None)
+
+    def count(self, owner: Hashable) -> int:
+        """Open connections of ``owner``."""
+        return self._counts.get(owner, 0)
 
 
 class SendWatchdog:
