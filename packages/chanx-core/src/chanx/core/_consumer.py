@@ -71,9 +71,10 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
             ``rate_limited`` error frame and is dropped, and ``rate_limit_close_after``
             such frames in a row close the socket with 1008. None: no limit.
         slow_client_timeout: Seconds a send may stay blocked on a client that stopped
-            reading before the connection is dropped (code 1008 to the disconnect hook).
-            None: wait forever; pushes then queue in the layer up to its capacity and
-            the layer drops further ones for this connection only.
+            reading before the connection is dropped (code 1008 to the disconnect hook);
+            30 by default, so a client that never reads cannot hold a slot. None: wait
+            forever; pushes then queue in the layer up to its capacity and the layer
+            drops further ones for this connection only.
         max_outbound_events: Opt-in "drop oldest" policy: layer pushes wait in a buffer
             of this size while the client is slow, and the oldest are dropped (counted in
             ``dropped_events``) so it gets the freshest. Costs one task per connection.
@@ -88,7 +89,9 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
     oversized_frames: ClassVar[Literal["close", "error"]] = "close"
     rate_limit: ClassVar[tuple[float, int] | None] = None
     rate_limit_close_after: ClassVar[int] = 20
-    slow_client_timeout: ClassVar[float | None] = None
+    # A healthy client's TCP window never stays full this long: a send blocked for 30 s
+    # means it stopped reading or vanished without closing (docs/production.md).
+    slow_client_timeout: ClassVar[float | None] = 30.0
 
     _ws_routes: ClassVar[RouteTable]
     _event_routes: ClassVar[RouteTable]

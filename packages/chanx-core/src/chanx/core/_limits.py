@@ -6,13 +6,15 @@ unless a consumer option enables it.
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
+import logging
+import math
 import time
+import weakref
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-
-import anyio
 
 from chanx.core._errors import ErrorCode
 from chanx.core.types import Message, Send
@@ -27,6 +29,8 @@ __all__ = [
     "same_origin",
     "text_size_exceeds",
 ]
+
+logger = logging.getLogger("chanx.consumer")
 
 # Close codes (RFC 6455 and the 4xxx range Chanx uses).
 POLICY_VIOLATION = 1008
@@ -210,15 +214,19 @@ class SendWatchdog:
     """Notices a client that stopped reading: a send blocked for longer than ``limit`` s.
 
     Servers apply back-pressure (a send waits while the client's TCP window is full), so
-    a stalled reader shows up as a send that does not return.
+    a stalled reader shows up as a send that does not return. Armed watchdogs are checked
+    by one sweeper task per event loop, not by a task per connection.
     """
 
-    __slots__ = ("in_flight", "limit", "started")
+    __slots__ = ("in_flight", "limit", "on_stall", "started")
 
     def __init__(self, limit: float) -> None:
+        if limit <= 0:
+            raise ValueError(f"slow_client_timeout must be positive, but got {limit!r}")
         self.limit = limit
         self.in_flight = 0
         self.started: float | None = None
+        self.on_stall: Callable[[], None] | None = None
 
     def wrap(self, send: Send) -> Send:
         """``send``, timed."""
@@ -236,11 +244,68 @@ class SendWatchdog:
 
         return watched
 
-    async def watch(self, on_stall: Callable[[], None]) -> None:
-        """Call ``on_stall`` once a send has been blocked for ``limit`` seconds."""
+    def arm(self, on_stall: Callable[[], None]) -> None:
+        """Call ``on_stall`` (once) when a send has been blocked for ``limit`` seconds."""
+        self.on_stall = on_stall
+        loop = asyncio.get_running_loop()
+        sweeper = _sweepers.get(loop)
+        if sweeper is None:
+            sweeper = _sweepers[loop] = _Sweeper(loop)
+        sweeper.add(self)
+
+    def disarm(self) -> None:
+        """Stop watching (the connection is ending)."""
+        self.on_stall = None
+        for sweeper in _sweepers.values():
+            sweeper.discard(self)
+
+
+class _Sweeper:
+    """Checks the armed watchdogs of one event loop every quarter of the shortest limit."""
+
+    __slots__ = ("__weakref__", "loop", "task", "tick", "watched")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.watched: set[SendWatchdog] = set()
+        self.task: asyncio.Task[None] | None = None
+        self.tick = math.inf
+
+    def add(self, watchdog: SendWatchdog) -> None:
+        self.watched.add(watchdog)
+        self.tick = min(self.tick, watchdog.limit / 4)
+        if self.task is None:
+            self.task = self.loop.create_task(self.run())
+
+    def discard(self, watchdog: SendWatchdog) -> None:
+        self.watched.discard(watchdog)
+        if not self.watched:
+            # nothing to watch: no task lingers (an idle process, a test's event loop)
+            self.tick = math.inf
+            if self.task is not None:
+                self.task.cancel()
+                self.task = None
+
+    async def run(self) -> None:
         while True:
-            await anyio.sleep(self.limit / 4)
-            started = self.started
-            if started is not None and time.monotonic() - started > self.limit:
-                on_stall()
-                return
+            await asyncio.sleep(self.tick)
+            now = time.monotonic()
+            stalled = [
+                watchdog
+                for watchdog in self.watched
+                if watchdog.started is not None and now - watchdog.started > watchdog.limit
+            ]
+            for watchdog in stalled:
+                on_stall = watchdog.on_stall
+                watchdog.on_stall = None
+                self.watched.discard(watchdog)
+                if on_stall is not None:
+                    try:
+                        on_stall()
+                    except Exception:
+                        logger.exception("dropping a stalled client failed")
+
+
+_sweepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Sweeper] = (
+    weakref.WeakKeyDictionary()
+)
