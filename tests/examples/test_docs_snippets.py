@@ -3,7 +3,8 @@
 Each page's ```python blocks run top to bottom, as a reader would paste them, in one fresh
 module per page; a block under ``<!-- file: main.py -->`` (or ``(append)``) runs in the
 module ``main`` instead, so a later block's ``from main import app`` finds it, as in the
-files the guide lays out. Then every ``test_*`` function the page defines is run. ```json
+files the guide lays out. Then every ``test_*`` function the page defines is run, except
+those taking pytest fixtures (``nox -s guides`` runs them with pytest). ```json
 blocks must parse. A block right after ``<!-- not-run: reason -->`` is only compiled.
 ``nox -s guides`` (tests/guides/runner.py) follows the same pages outside the repository.
 """
@@ -127,7 +128,10 @@ async def test_page_code_runs(page: Path, fresh_layer: None) -> None:
             func
             for name in created
             for attribute, func in vars(sys.modules[name]).items()
-            if attribute.startswith("test_") and inspect.isfunction(func)
+            if attribute.startswith("test_")
+            and inspect.isfunction(func)
+            # A test that takes pytest fixtures runs under real pytest, in nox -s guides.
+            and not inspect.signature(func).parameters
         ]
         for func in tests:
             with anyio.fail_after(TEST_TIMEOUT):
