@@ -60,8 +60,8 @@ def blocks(page: Path) -> Iterator[Block]:
         code = "".join(
             row.removeprefix(indent) for row in match.group("body").splitlines(keepends=True)
         )
-        run = NOT_RUN.search(before) is None
         file = FILE.search(before)
+        run = NOT_RUN.search(before) is None and (file is None or "(not-run" not in file[0])
         module = None
         if file is not None and file.group("path").endswith(".py"):
             module = file.group("path").removesuffix(".py").replace("/", ".")

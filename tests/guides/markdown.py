@@ -5,9 +5,11 @@ A fenced block becomes a step through the HTML comment right above it:
     <!-- guide: install -->            ```bash  every `pip install ...` line, run as written
     <!-- file: main.py -->             any block: write it to main.py (created or replaced)
     <!-- file: main.py (append) -->    any block: append it to main.py
+    <!-- file: x.py (not-run: why) --> written here; only compiled by the in-process test
     <!-- guide: shell -->              ```bash  each command, in the project directory
     <!-- guide: serve /ws/path?q -->   ```bash  one command that serves the app; the runner
                                        picks a free port, then does a ping/pong on /ws/path
+    <!-- guide: aside -->              not part of the project (the in-process test runs it)
     <!-- not-run: reason -->           skipped (also by tests/examples/test_docs_snippets.py)
 
 A Python block with no marker is an error: on a guide page every block says where it goes.
@@ -28,6 +30,8 @@ FENCE = re.compile(
     re.MULTILINE | re.DOTALL,
 )
 MARKER = re.compile(r"<!--\s*(?P<kind>guide|file|not-run)\b:?\s*(?P<arg>[^>]*?)\s*-->\s*$")
+
+FILE_OPTIONS = re.compile(r"\((?:append|not-run\b[^)]*)\)")
 
 StepKind = Literal["install", "file", "append", "shell", "serve"]
 
@@ -93,10 +97,14 @@ def _step(block: Block) -> Step | None:
     if kind == "not-run":
         return None
     if kind == "file":
-        path, _, mode = arg.partition(" ")
-        if mode not in {"", "(append)"} or not path:
-            raise ValueError(f"{block.where}: expected `file: PATH [(append)]`, got {arg!r}")
-        return Step("append" if mode else "file", block, path)
+        path, _, options = arg.partition(" ")
+        # "(not-run: reason)" only keeps tests/examples/test_docs_snippets.py from running it.
+        rest = FILE_OPTIONS.sub("", options).strip()
+        if rest or not path:
+            raise ValueError(
+                f"{block.where}: expected `file: PATH [(append)] [(not-run: why)]`, got {arg!r}"
+            )
+        return Step("append" if "(append)" in options else "file", block, path)
     word, _, rest = arg.partition(" ")
     if word in {"install", "shell", "serve"} and block.lang not in {"bash", "sh", "console"}:
         raise ValueError(f"{block.where}: a `guide: {word}` marker needs a bash block")
@@ -105,6 +113,8 @@ def _step(block: Block) -> Step | None:
             if words[:2] != ["pip", "install"]:
                 raise ValueError(f"{block.where}: an install block runs `pip install` only")
         return Step("install", block)
+    if word == "aside":
+        return None
     if word == "shell":
         return Step("shell", block)
     if word == "serve":

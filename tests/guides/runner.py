@@ -35,7 +35,7 @@ from tests.guides.markdown import Step, commands, guide_steps
 __all__ = ["GUIDES", "GuideError", "main", "run_guide", "server_command"]
 
 ROOT = Path(__file__).resolve().parents[2]
-GUIDES = ["README.md", "docs/fastapi.md", "docs/testing.md", "docs/asyncapi.md"]
+GUIDES = ["README.md", "docs/fastapi.md", "docs/django.md", "docs/testing.md", "docs/asyncapi.md"]
 COMMAND_TIMEOUT = 600.0  # an install on a cold cache
 SERVER_START_TIMEOUT = 30.0
 EXCHANGE_TIMEOUT = 10.0
