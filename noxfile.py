@@ -34,8 +34,6 @@ nox.options.sessions = [
     "typecheck",
     "dist",
     "tests_core",
-    "tests_lowest",
-    "tests_newest",
     "tests",
 ]
 
