@@ -33,6 +33,7 @@ nox.options.sessions = [
     "lint",
     "typecheck",
     "dist",
+    "docs",
     "tests_core",
     "tests",
 ]
@@ -102,6 +103,22 @@ def dist(session: nox.Session) -> None:
     session.run("uv", "build", "--all-packages", "--no-progress", "--out-dir", str(out))
     archives = sorted(str(p) for p in out.iterdir() if p.name.endswith((".whl", ".tar.gz")))
     session.run("twine", "check", "--strict", *archives)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site (mkdocs.yml): built strictly, so a broken link fails.
+
+    uv run nox -s docs               # build into .nox/docs/tmp/site, as CI does
+    uv run nox -s docs -- serve      # serve on http://127.0.0.1:8000, rebuilt on each edit
+    """
+    _sync(session, "--only-group", "docs")
+    env = {"NO_MKDOCS_2_WARNING": "1"}  # mkdocs-material's banner about its successor
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve", *session.posargs[1:], env=env)
+        return
+    site = Path(session.create_tmp()) / "site"
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(site), *session.posargs, env=env)
 
 
 @nox.session
