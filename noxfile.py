@@ -159,8 +159,9 @@ def _unlocked_requirements() -> list[str]:
             out.extend(expand(item["include-group"]) if isinstance(item, dict) else [item])
         return out
 
-    # The chanx-* entries are the workspace packages above.
-    lines.extend(r for r in expand("dev") if not r.startswith("chanx-"))
+    # The chanx-* entries are the workspace packages above; the linters are not needed.
+    lint = set(expand("lint"))
+    lines.extend(r for r in expand("dev") if not r.startswith("chanx-") and r not in lint)
     return lines
 
 
