@@ -146,8 +146,12 @@ def _unlocked_requirements() -> list[str]:
     """
     lines = []
     for pyproject in sorted(ROOT.glob("packages/*/pyproject.toml")):
+        config = tomllib.loads(pyproject.read_text())
+        # Extras are static, or set by hatch_build.py from its own table (chanx-core's).
+        hook = config.get("tool", {}).get("hatch", {}).get("metadata", {}).get("hooks", {})
         extras = sorted(
-            tomllib.loads(pyproject.read_text())["project"].get("optional-dependencies", {})
+            config["project"].get("optional-dependencies", {})
+            | hook.get("custom", {}).get("optional-dependencies", {})
         )
         suffix = f"[{','.join(extras)}]" if extras else ""
         lines.append(f"-e {pyproject.parent.relative_to(ROOT)}{suffix}")

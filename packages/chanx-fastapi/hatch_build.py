@@ -18,14 +18,18 @@ _UNPINNED_CHANX = re.compile(r"chanx-[a-z]+(\[[a-z,]+\])?")
 
 
 class ChanxVersionHook(MetadataHookInterface):
-    """Sets ``version`` and ``dependencies`` (both listed in ``project.dynamic``)."""
+    """Sets ``version``, ``dependencies`` and, if configured, ``optional-dependencies``."""
 
     def update(self, metadata: dict[str, Any]) -> None:
         """Fill in the version and the dependencies, chanx-* pinned to the version."""
         version_file = Path(self.root).resolve().parents[1] / "VERSION"
         version = version_file.read_text(encoding="utf-8").strip()
         metadata["version"] = version
-        metadata["dependencies"] = [
-            f"{dep}=={version}" if _UNPINNED_CHANX.fullmatch(dep) else dep
-            for dep in self.config.get("dependencies", [])
-        ]
+
+        def pin(requirements: list[str]) -> list[str]:
+            return [f"{r}=={version}" if _UNPINNED_CHANX.fullmatch(r) else r for r in requirements]
+
+        metadata["dependencies"] = pin(self.config.get("dependencies", []))
+        if "optional-dependencies" in self.config:
+            extras = self.config["optional-dependencies"]
+            metadata["optional-dependencies"] = {name: pin(reqs) for name, reqs in extras.items()}
