@@ -9,6 +9,7 @@ import chanx.testing._namespace  # noqa: F401
 from chanx.testing._communicator import (
     CommunicatorTimeoutError,
     ConnectResult,
+    HandshakeRefusedError,
     UnexpectedEventError,
     WebsocketCommunicator,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "CapturedSend",
     "CommunicatorTimeoutError",
     "ConnectResult",
+    "HandshakeRefusedError",
     "UnexpectedEventError",
     "WebsocketCommunicator",
     "__version__",
