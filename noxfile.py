@@ -3,11 +3,7 @@
 Every session syncs its virtualenv from the committed ``uv.lock`` with ``--locked``, so a
 stale lock fails instead of being rewritten, and uv's cache keeps re-syncs to seconds.
 
-<<<<<<< HEAD
     uv run nox                     # everything CI runs (see nox.options.sessions below)
-=======
-    uv run nox                     # everything (lint, typecheck, tests_core, tests, guides)
->>>>>>> main
     uv run nox -s tests -- -k foo  # arguments after -- go to pytest (or to mypy/ruff)
     uv run nox -s docs -- serve    # the documentation site on http://127.0.0.1:8000
     uv run nox -l                  # list sessions
@@ -18,14 +14,10 @@ afresh (lowest allowed / newest available) into their own virtualenv and leave u
 
 from __future__ import annotations
 
-<<<<<<< HEAD
+import os
 import shutil
 import subprocess
 import tomllib
-=======
-import os
-import shutil
->>>>>>> main
 from pathlib import Path
 
 import nox
@@ -38,7 +30,6 @@ nox.options.error_on_external_run = True
 # tests_core runs before tests so that the last pytest summary printed is the full suite's.
 # Room for later: a Django/Channels version matrix as a parametrized session that syncs the
 # dev group, then `uv pip install "django==X.*" "channels==Y.*"` over it and runs tests/django.
-<<<<<<< HEAD
 nox.options.sessions = [
     "lint",
     "typecheck",
@@ -46,10 +37,8 @@ nox.options.sessions = [
     "docs",
     "tests_core",
     "tests",
+    "guides",
 ]
-=======
-nox.options.sessions = ["lint", "typecheck", "tests_core", "tests", "guides"]
->>>>>>> main
 
 ROOT = Path(__file__).parent
 PACKAGE_SOURCES = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("packages/*/src"))
@@ -151,7 +140,6 @@ def tests_core(session: nox.Session) -> None:
     session.run("pytest", *(session.posargs or targets), success_codes=[0, 5])
 
 
-<<<<<<< HEAD
 def _unlocked_requirements() -> list[str]:
     """Every workspace package (editable, all extras) and the dev group's other requirements.
 
@@ -244,7 +232,8 @@ def tests_newest(session: nox.Session) -> None:
     """
     _install_unlocked(session, "--upgrade")
     session.run("pytest", *(session.posargs or ["-q", "-x"]))
-=======
+
+
 @nox.session
 def guides(session: nox.Session) -> None:
     """Follow README.md and the guides in docs/ as a new user, in fresh venvs outside the repo.
@@ -261,7 +250,6 @@ def guides(session: nox.Session) -> None:
     if uv is None:
         session.error("uv is needed to build wheels and create the guides' virtualenvs")
     session.run("python", "-m", "tests.guides.runner", *session.posargs, env={"UV": uv})
->>>>>>> main
 
 
 DJANGO_VERSIONS = ["5.2", "6"]

@@ -93,7 +93,7 @@ def test_version_and_chanx_pins_come_from_the_version_file(dist_dir: Path, dist:
     ]
     if dist != "chanx-core":
         assert "chanx-core" in " ".join(chanx_requirements)
-    pinned = re.compile(rf"chanx-[a-z]+(\[[a-z,]+\])?=={re.escape(VERSION)}( ;.*)?")
+    pinned = re.compile(rf"chanx-[a-z]+(\[[a-z,]+\])?=={re.escape(VERSION)}(; .*)?")
     for requirement in chanx_requirements:
         assert pinned.fullmatch(requirement), (
             f"{dist} must pin the other chanx packages to its own version, got {requirement!r}"
