@@ -55,3 +55,16 @@ def test_docs_do_not_reach_into_private_route_tables() -> None:
     for page in DOCS:
         assert "_ws_routes" not in read(page), page.name
         assert "_event_routes" not in read(page), page.name
+
+
+CODE_BLOCK = re.compile(r"^```python\n(?P<code>.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.parametrize("page", DOCS, ids=lambda p: p.name)
+def test_consumers_that_broadcast_declare_emits(page: Path) -> None:
+    # Seen: the FastAPI guide's consumer broadcast a message its `emits` did not list, so
+    # the AsyncAPI document left out the main server-to-client message.
+    for block in CODE_BLOCK.finditer(read(page)):
+        code = block["code"]
+        if "class " in code and "self.broadcast_message(" in code:
+            assert "emits = [" in code, f"{page.name}: a consumer broadcasts without emits"
