@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import anyio
 from pydantic import ValidationError
@@ -18,9 +18,16 @@ from pydantic import ValidationError
 from chanx.core._app import ConsumerApp
 from chanx.core._auth import AuthResult, BaseAuthenticator
 from chanx.core._connection import ConnectionLoop
-from chanx.core._errors import ErrorCode, describe_decode_error, encode_error, extract_ref
+from chanx.core._errors import (
+    ErrorCode,
+    describe_decode_error,
+    encode_error,
+    extract_ref,
+    unknown_action_detail,
+)
 from chanx.core._groups import LayerMessaging
 from chanx.core._handshake import clip_reason, reject
+from chanx.core._hardening import PRECHECK_LENGTH, Precheck, may_be_non_finite
 from chanx.core._limits import (
     POLICY_VIOLATION,
     TRY_AGAIN_LATER,
@@ -106,6 +113,8 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
     _event_routes: ClassVar[RouteTable]
     _validate_frame: ClassVar[staticmethod[[str | bytes], Any]]
     _validate_event: ClassVar[staticmethod[[Any], Any]]
+    _precheck_frame: ClassVar[staticmethod[[str | bytes], Any]]
+    _float_models: ClassVar[frozenset[type[Any]]]
 
     scope: Scope
     user: Any
@@ -116,11 +125,17 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        namespace = defining_namespace()
+        cls._compile_routes(defining_namespace())
+
+    @classmethod
+    def _compile_routes(cls, namespace: dict[str, Any]) -> None:
         cls._ws_routes = build_routes(cls, "ws", namespace)
         cls._event_routes = build_routes(cls, "event", namespace)
         cls._validate_frame = staticmethod(cls._ws_routes.validate_json)
         cls._validate_event = staticmethod(cls._event_routes.validate_python)
+        precheck = Precheck(cls._ws_routes.decoder, cls._ws_routes.models)
+        cls._precheck_frame = staticmethod(precheck.validate_json)
+        cls._float_models = precheck.float_models
 
     def __init__(self, **initkwargs: Any) -> None:
         for key, value in initkwargs.items():
@@ -293,14 +308,30 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             return await self._complete(None)
         routes = self._ws_routes
         try:
+            # The pre-check bounds the cost of a hostile frame; see chanx.core._hardening.
+            checked = len(data) > PRECHECK_LENGTH
+            if checked:
+                self._precheck_frame(data)
             message = self._validate_frame(data)
+            floats = not checked and type(message) in self._float_models
+            if floats and may_be_non_finite(cast(str, data)):
+                self._precheck_frame(data)
         except ValidationError as exc:
             code, detail, errors = describe_decode_error(exc, routes.by_key)
             ref = extract_ref(data) if code != ErrorCode.INVALID_JSON else None
             await self._send_text(encode_error(code, detail, errors=errors, ref=ref))
             return await self._complete(ref)
+        except Exception:  # a validator raised something pydantic does not convert
+            logger.exception("%s: validating a frame failed", type(self).__qualname__)
+            detail = "the frame could not be validated; the error was logged"
+            await self._send_text(encode_error(ErrorCode.HANDLER_ERROR, detail))
+            return await self._complete(None)
         ref = message.ref
-        handler = routes.by_key[message.action]
+        handler = routes.by_key.get(message.action)
+        if handler is None:  # a placeholder of a consumer with fewer than two handlers
+            detail = unknown_action_detail(message.action, routes.by_key)
+            await self._send_text(encode_error(ErrorCode.UNKNOWN_ACTION, detail, ref=ref))
+            return await self._complete(ref)
         try:
             result = await handler.func(self, message)
         except Exception:
@@ -366,5 +397,4 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             logger.debug("close after the client left", exc_info=True)
 
 
-AsyncJsonWebsocketConsumer._ws_routes = build_routes(AsyncJsonWebsocketConsumer, "ws", {})
-AsyncJsonWebsocketConsumer._event_routes = build_routes(AsyncJsonWebsocketConsumer, "event", {})
+AsyncJsonWebsocketConsumer._compile_routes({})

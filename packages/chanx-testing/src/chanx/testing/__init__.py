@@ -7,6 +7,7 @@ from importlib.metadata import version as _version
 from chanx.testing._communicator import (
     CommunicatorTimeoutError,
     ConnectResult,
+    HandshakeRefusedError,
     UnexpectedEventError,
     WebsocketCommunicator,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "CapturedSend",
     "CommunicatorTimeoutError",
     "ConnectResult",
+    "HandshakeRefusedError",
     "UnexpectedEventError",
     "WebsocketCommunicator",
     "__version__",
