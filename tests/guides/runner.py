@@ -32,7 +32,7 @@ from pathlib import Path
 
 from tests.guides.markdown import Step, commands, guide_steps
 
-__all__ = ["GUIDES", "GuideError", "main", "run_guide", "server_command"]
+__all__ = ["GUIDES", "GuideError", "Workspace", "main", "run_guide", "server_command"]
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDES = ["README.md", "docs/fastapi.md", "docs/django.md", "docs/testing.md", "docs/asyncapi.md"]
