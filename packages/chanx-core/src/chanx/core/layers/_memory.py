@@ -74,7 +74,10 @@ class InMemoryChannelLayer:
 
     Args:
         expiry: Seconds a message waits in a channel before it is dropped.
-        group_expiry: Seconds a group membership lasts unless ``group_add`` refreshes it.
+        group_expiry: Seconds a group membership lasts unless ``group_add`` refreshes it. A
+            channel someone receives on renews its memberships: it expires ``group_expiry``
+            after its last ``receive`` (a waiting receiver counts as receiving now), so a
+            live connection never drops out of its groups.
         capacity: Messages a channel holds before ``send`` raises `ChannelFull`.
         channel_capacity: Capacity overrides by channel-name glob pattern, such as
             ``{"http.request": 200, "specific.*": 50}``; the first match wins.
@@ -123,6 +126,9 @@ class InMemoryChannelLayer:
         # lets abandoned channels be swept without scanning every channel.
         self._pending: dict[str, float] = {}
         self._next_sweep = 0.0
+        # When each channel last had a receiver: renews its memberships (see group_send).
+        self._receivers: dict[str, float] = {}
+        self._next_receiver_sweep = 0.0
         self._prefix = secrets.token_hex(4)
 
     @classmethod
@@ -192,10 +198,12 @@ class InMemoryChannelLayer:
                 if state is not None and state.queue:
                     message = self._pop(channel, state, loop)
                     if message is not None:
+                        self._receivers[channel] = monotonic()
                         return message
                     state = self._channels.get(channel)  # only expired messages were left
                 if state is None:
                     state = self._create(channel)
+                self._receivers[channel] = monotonic()
                 waiter: asyncio.Future[None] = loop.create_future()
                 state.waiters.append(waiter)
             try:
@@ -245,11 +253,19 @@ class InMemoryChannelLayer:
             stale: list[str] | None = None
             full: list[str] | None = None
             for channel, joined_at in members.items():
+                state = channels.get(channel)
                 if joined_at < joined_before:
-                    stale = stale or []
-                    stale.append(channel)
-                    continue
-                state = channels.get(channel) or self._create(channel)
+                    # A channel someone receives on is alive: its membership is renewed.
+                    if state is not None and state.waiters:
+                        members[channel] = now
+                    elif self._receivers.get(channel, joined_at) >= joined_before:
+                        members[channel] = self._receivers[channel]
+                    else:
+                        stale = stale or []
+                        stale.append(channel)
+                        continue
+                if state is None:
+                    state = self._create(channel)
                 queue = state.queue
                 if queue is None:
                     self._pending[channel] = expires_at
@@ -283,6 +299,7 @@ class InMemoryChannelLayer:
         """Drop every message and group; receivers already waiting keep waiting."""
         with self._lock:
             self._groups.clear()
+            self._receivers.clear()
             self._pending.clear()
             for channel, state in list(self._channels.items()):
                 state.queue = None
@@ -387,3 +404,9 @@ class InMemoryChannelLayer:
                 self._pending[channel] = queue[0][0]
             elif not state.waiters:
                 del self._channels[channel]
+        if now >= self._next_receiver_sweep:
+            self._next_receiver_sweep = now + max(1.0, self.group_expiry / 4)
+            cutoff = now - self.group_expiry
+            receivers = self._receivers
+            for channel in [name for name, seen in receivers.items() if seen < cutoff]:
+                del receivers[channel]
