@@ -93,6 +93,20 @@ def tests_core(session: nox.Session) -> None:
     session.run("pytest", *(session.posargs or targets), success_codes=[0, 5])
 
 
+@nox.session
+def tests_redis_newest(session: nox.Session) -> None:
+    """tests/redis on the newest redis-py from PyPI over the locked environment (not default).
+
+    Warnings are errors, so a deprecation in a new redis-py fails here first.
+    """
+    _sync(session, "--all-packages", "--group", "dev")
+    session.run_install(
+        "uv", "pip", "install", "--python", session.virtualenv.location, "--upgrade", "redis"
+    )
+    session.run("python", "-c", "import redis; print('redis-py', redis.__version__)")
+    session.run("pytest", *(session.posargs or ["tests/redis", "tests/layers"]))
+
+
 DJANGO_VERSIONS = ["5.2", "6"]
 CHANNELS_VERSIONS = ["4.2", "4.3"]
 

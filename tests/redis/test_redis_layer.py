@@ -68,6 +68,12 @@ def test_urls() -> None:
         {"capacity": 7, "prefix": "p"},
     )
     assert parse_url("rediss://h:6380")[0] == [{"address": "rediss://h:6380"}]
+    # "unix:///path" keeps its slashes (redis-py 8.2 refuses "unix:/path"), and the query
+    # options left for redis-py stay encoded.
+    assert parse_url("unix:///run/redis.sock?db=2&capacity=3&password=a%26b") == (
+        [{"address": "unix:///run/redis.sock?db=2&password=a%26b"}],
+        {"capacity": 3},
+    )
     hosts, _ = parse_url("redis+sentinel://:secret@s1:26379,s2/mymaster/2")
     assert hosts == [
         {
