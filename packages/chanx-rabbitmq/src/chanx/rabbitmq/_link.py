@@ -71,6 +71,7 @@ class Link:
         self._ack_tag = 0
         self._ack_channel: AbstractChannel | None = None
         self._ack_scheduled = False
+        self._guards: set[asyncio.Timeout] = set()
         self._task = asyncio.get_running_loop().create_task(self._supervise())
 
     @property
@@ -98,7 +99,11 @@ class Link:
             self.ready.set()
             await asyncio.wait([connection.closing])
             self.ready.clear()
+            now = asyncio.get_running_loop().time()
+            for guard in self._guards:
+                guard.reschedule(now)
             cause = _closing_error(connection)
+            await _close_quietly(connection)  # aiormq may leave the dead socket open
             if self.is_closed():
                 return
             self.last_error = cause
@@ -106,14 +111,10 @@ class Link:
             self.on_lost(cause)
 
     async def _open(self, reconnecting: bool) -> None:
-        connection = await asyncio.wait_for(
-            aiormq.connect(
-                self.settings.url,
-                client_properties={"connection_name": self.settings.connection_name},
-            ),
-            self.settings.connect_timeout,
-        )
+        connection = aiormq.Connection(self.settings.url)
         try:
+            async with asyncio.timeout(self.settings.connect_timeout):
+                await connection.connect({"connection_name": self.settings.connection_name})
             self.publisher = await connection.channel(
                 publisher_confirms=True, on_return_raises=False
             )
@@ -168,13 +169,25 @@ class Link:
             delivery_mode=1, message_id=self.next_id(), expiration=self.settings.expiration
         )
         try:
-            result = await publisher.basic_publish(
-                body,
-                exchange=exchange,
-                routing_key=routing_key,
-                properties=properties,
-                mandatory=mandatory,
-            )
+            # aiormq may leave a publish waiting forever when the connection dies under it:
+            # the supervisor ends every guarded wait when it sees the loss.
+            async with asyncio.timeout(None) as guard:
+                self._guards.add(guard)
+                try:
+                    result = await publisher.basic_publish(
+                        body,
+                        exchange=exchange,
+                        routing_key=routing_key,
+                        properties=properties,
+                        mandatory=mandatory,
+                    )
+                finally:
+                    self._guards.discard(guard)
+        except TimeoutError as error:
+            raise ConnectionError(
+                f"lost the connection to RabbitMQ at {self.safe_url} while sending to "
+                f"{routing_key!r}; the message may not have arrived"
+            ) from error
         except aiormq.exceptions.DeliveryError as error:
             if isinstance(error.frame, Basic.Nack):
                 return Published.REFUSED
