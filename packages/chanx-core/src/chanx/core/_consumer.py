@@ -10,27 +10,28 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import anyio
 from pydantic import ValidationError
 
+from chanx.core._admission import Admission
 from chanx.core._app import ConsumerApp
-from chanx.core._auth import AuthResult, BaseAuthenticator
+from chanx.core._auth import AuthResult
 from chanx.core._connection import ConnectionLoop
-from chanx.core._errors import ErrorCode, describe_decode_error, encode_error, extract_ref
-from chanx.core._groups import LayerMessaging
-from chanx.core._handshake import clip_reason, reject
-from chanx.core._limits import (
-    POLICY_VIOLATION,
-    TRY_AGAIN_LATER,
-    ConnectionCounter,
-    SendWatchdog,
-    origin_allowed,
+from chanx.core._errors import (
+    ErrorCode,
+    describe_decode_error,
+    encode_error,
+    extract_ref,
+    unknown_action_detail,
 )
+from chanx.core._handshake import clip_reason
+from chanx.core._hardening import PRECHECK_LENGTH, Precheck, may_be_non_finite
+from chanx.core._limits import POLICY_VIOLATION, SendWatchdog
 from chanx.core._messages import BaseMessage, CompleteMessage, encode_message
 from chanx.core._routing import RouteTable, build_routes, defining_namespace
-from chanx.core._scope import get_header, path_params
+from chanx.core._scope import path_params
 from chanx.core.layers import ChannelLayer
 from chanx.core.types import Receive, Scope, Send
 
@@ -40,7 +41,6 @@ logger = logging.getLogger("chanx.consumer")
 
 INTERNAL_ERROR = 1011
 GOING_AWAY = 1006  # the abnormal-closure code servers report for a vanished client
-_connections = ConnectionCounter()
 
 
 def _client_went_away(exc: BaseException) -> bool:
@@ -51,7 +51,7 @@ def _client_went_away(exc: BaseException) -> bool:
     return isinstance(exc, OSError)
 
 
-class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
+class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
     """A typed WebSocket endpoint: decorate methods, mount ``as_asgi()`` on a route.
 
     Class options:
@@ -78,34 +78,34 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             ``rate_limited`` error frame and is dropped, and ``rate_limit_close_after``
             such frames in a row close the socket with 1008. None: no limit.
         slow_client_timeout: Seconds a send may stay blocked on a client that stopped
-            reading before the connection is dropped (code 1008 to the disconnect hook).
-            None: wait forever; pushes then queue in the layer up to its capacity and
-            the layer drops further ones for this connection only.
+            reading before the connection is dropped (code 1008 to the disconnect hook);
+            30 by default, so a client that never reads cannot hold a slot. None: wait
+            forever; pushes then queue in the layer up to its capacity and the layer
+            drops further ones for this connection only.
         max_outbound_events: Opt-in "drop oldest" policy: layer pushes wait in a buffer
             of this size while the client is slow, and the oldest are dropped (counted in
             ``dropped_events``) so it gets the freshest. Costs one task per connection.
     """
 
-    authenticator_class: ClassVar[type[BaseAuthenticator] | None] = None
     subprotocols: ClassVar[Sequence[str]] = ()
     send_completion: ClassVar[bool] = False
     max_concurrent_frames: ClassVar[int] = 1
     max_pending_frames: ClassVar[int] = 64
-    reject_in_handshake: ClassVar[bool] = False
-    send_auth_error: ClassVar[bool] = True
     emits: ClassVar[Sequence[type[BaseMessage]]] = ()
-    allowed_origins: ClassVar[Sequence[str] | None] = None
-    max_connections: ClassVar[int | None] = None
     max_frame_bytes: ClassVar[int | None] = 1024 * 1024
     oversized_frames: ClassVar[Literal["close", "error"]] = "close"
     rate_limit: ClassVar[tuple[float, int] | None] = None
     rate_limit_close_after: ClassVar[int] = 20
-    slow_client_timeout: ClassVar[float | None] = None
+    # A healthy client's TCP window never stays full this long: a send blocked for 30 s
+    # means it stopped reading or vanished without closing (docs/production.md).
+    slow_client_timeout: ClassVar[float | None] = 30.0
 
     _ws_routes: ClassVar[RouteTable]
     _event_routes: ClassVar[RouteTable]
     _validate_frame: ClassVar[staticmethod[[str | bytes], Any]]
     _validate_event: ClassVar[staticmethod[[Any], Any]]
+    _precheck_frame: ClassVar[staticmethod[[str | bytes], Any]]
+    _float_models: ClassVar[frozenset[type[Any]]]
 
     scope: Scope
     user: Any
@@ -116,11 +116,17 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        namespace = defining_namespace()
+        cls._compile_routes(defining_namespace())
+
+    @classmethod
+    def _compile_routes(cls, namespace: dict[str, Any]) -> None:
         cls._ws_routes = build_routes(cls, "ws", namespace)
         cls._event_routes = build_routes(cls, "event", namespace)
         cls._validate_frame = staticmethod(cls._ws_routes.validate_json)
         cls._validate_event = staticmethod(cls._event_routes.validate_python)
+        precheck = Precheck(cls._ws_routes.decoder, cls._ws_routes.models)
+        cls._precheck_frame = staticmethod(precheck.validate_json)
+        cls._float_models = precheck.float_models
 
     def __init__(self, **initkwargs: Any) -> None:
         for key, value in initkwargs.items():
@@ -183,7 +189,8 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
         # The connection is served in this frame rather than in a helper coroutine: each
         # frame on an idle connection's stack stays allocated as long as it is open.
         try:
-            await self._join_initial_groups()
+            if not await self._join_or_refuse():
+                return
             await self._send(
                 {
                     "type": "websocket.accept",
@@ -210,26 +217,7 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
                 with anyio.CancelScope(shield=True):
                     await self._cleanup(self._end_code)
             finally:
-                _connections.release(owner)
-
-    async def _admit_connection(self, owner: type) -> bool:
-        """Origin, capacity and authentication; True holds a connection slot of ``owner``."""
-        if self.allowed_origins is not None:
-            origin = get_header(self.scope, "origin")
-            if not origin_allowed(origin, self.allowed_origins):
-                logger.warning("%s denied origin %r", type(self).__qualname__, origin)
-                await self._send({"type": "websocket.close", "code": POLICY_VIOLATION})
-                return False
-        if not _connections.try_acquire(owner, self.max_connections):
-            await self._reject(TRY_AGAIN_LATER, "server is at capacity", ErrorCode.OVERLOADED)
-            return False
-        admitted = False
-        try:
-            admitted = await self._authenticate()
-        finally:
-            if not admitted:
-                _connections.release(owner)
-        return admitted
+                self._release_slots(owner)
 
     def _drop_stalled_client(self) -> None:
         logger.warning("%s dropped a client that stopped reading", type(self).__qualname__)
@@ -253,37 +241,6 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             except Exception:
                 logger.exception("%s.on_disconnect failed", type(self).__qualname__)
 
-    # -- authentication ----------------------------------------------------------------
-
-    async def _authenticate(self) -> bool:
-        authenticator_class = self.authenticator_class
-        if authenticator_class is None:
-            return True
-        try:
-            result = await authenticator_class().authenticate(self.scope)
-        except Exception:
-            logger.exception("authenticator %s raised", authenticator_class.__qualname__)
-            await self._reject(INTERNAL_ERROR, "internal error", None)
-            return False
-        if not result.ok:
-            error = ErrorCode.FORBIDDEN if result.close_code == 4403 else ErrorCode.UNAUTHENTICATED
-            await self._reject(result.close_code, result.reason or "authentication failed", error)
-            return False
-        self.auth_result = result
-        self.user = result.user
-        return True
-
-    async def _reject(self, code: int, reason: str, error_code: str | None) -> None:
-        self._closed = True
-        await reject(
-            self.scope,
-            self._send,
-            code=code,
-            reason=reason,
-            error_code=error_code if self.send_auth_error else None,
-            in_handshake=self.reject_in_handshake,
-        )
-
     # -- client frames -----------------------------------------------------------------
 
     async def _on_frame(self, data: str | bytes | None, binary: bool) -> None:
@@ -293,14 +250,30 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             return await self._complete(None)
         routes = self._ws_routes
         try:
+            # The pre-check bounds the cost of a hostile frame; see chanx.core._hardening.
+            checked = len(data) > PRECHECK_LENGTH
+            if checked:
+                self._precheck_frame(data)
             message = self._validate_frame(data)
+            floats = not checked and type(message) in self._float_models
+            if floats and may_be_non_finite(cast(str, data)):
+                self._precheck_frame(data)
         except ValidationError as exc:
             code, detail, errors = describe_decode_error(exc, routes.by_key)
             ref = extract_ref(data) if code != ErrorCode.INVALID_JSON else None
             await self._send_text(encode_error(code, detail, errors=errors, ref=ref))
             return await self._complete(ref)
+        except Exception:  # a validator raised something pydantic does not convert
+            logger.exception("%s: validating a frame failed", type(self).__qualname__)
+            detail = "the frame could not be validated; the error was logged"
+            await self._send_text(encode_error(ErrorCode.HANDLER_ERROR, detail))
+            return await self._complete(None)
         ref = message.ref
-        handler = routes.by_key[message.action]
+        handler = routes.by_key.get(message.action)
+        if handler is None:  # a placeholder of a consumer with fewer than two handlers
+            detail = unknown_action_detail(message.action, routes.by_key)
+            await self._send_text(encode_error(ErrorCode.UNKNOWN_ACTION, detail, ref=ref))
+            return await self._complete(ref)
         try:
             result = await handler.func(self, message)
         except Exception:
@@ -366,5 +339,4 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             logger.debug("close after the client left", exc_info=True)
 
 
-AsyncJsonWebsocketConsumer._ws_routes = build_routes(AsyncJsonWebsocketConsumer, "ws", {})
-AsyncJsonWebsocketConsumer._event_routes = build_routes(AsyncJsonWebsocketConsumer, "event", {})
+AsyncJsonWebsocketConsumer._compile_routes({})

@@ -28,23 +28,20 @@ DISABLE_PLUGINS_ENV = "CHANX_DISABLE_PLUGINS"
 
 LayerFactory = Callable[..., ChannelLayer]
 
-# First-party schemes work without entry points (CHANX_DISABLE_PLUGINS, or a tree run
+# The in-memory layer works without entry points (CHANX_DISABLE_PLUGINS, or a tree run
 # without installed metadata); an installed entry point of the same name takes precedence.
-_REDIS = "chanx.core.layers.redis:RedisChannelLayer.from_url"
+# Every other scheme comes from the entry points of the package that serves it.
 _BUILTIN_FACTORIES: dict[str, str] = {
     "memory": "chanx.core.layers._memory:InMemoryChannelLayer.from_url",
-    "redis": _REDIS,
-    "rediss": _REDIS,
-    "redis+sentinel": _REDIS,
-    "redis+cluster": _REDIS,
 }
-_INSTALL_HINTS: dict[str, str] = {
-    "redis": 'pip install "chanx-core[redis]"',
-    "rediss": 'pip install "chanx-core[redis]"',
-    "redis+sentinel": 'pip install "chanx-core[redis]"',
-    "redis+cluster": 'pip install "chanx-core[redis]"',
-    "amqp": 'pip install "chanx-core[rabbitmq]"',
-    "amqps": 'pip install "chanx-core[rabbitmq]"',
+# Which package to install for a well-known scheme that no installed package serves.
+_PACKAGE_FOR_SCHEME: dict[str, str] = {
+    "redis": "chanx-redis",
+    "rediss": "chanx-redis",
+    "redis+sentinel": "chanx-redis",
+    "redis+cluster": "chanx-redis",
+    "amqp": "chanx-rabbitmq",
+    "amqps": "chanx-rabbitmq",
 }
 
 _lock = threading.RLock()
@@ -100,7 +97,8 @@ def register_channel_layer(alias: str, layer: ChannelLayer | str, **options: Any
 
     Raises:
         ValueError: The URL's scheme is not known.
-        ImportError: The scheme's backend needs an optional dependency that is missing.
+        ImportError: No installed package serves the scheme (the message names the one to
+            install, e.g. ``chanx-redis`` for ``redis://``), or its backend fails to import.
     """
     if not isinstance(alias, str) or not alias:
         raise TypeError(f"Layer alias must be a non-empty string, but got {alias!r}")
@@ -146,6 +144,12 @@ def _factory_for(url: str) -> LayerFactory:
         found = _discover().get(scheme)
         target = found.value if found is not None else _BUILTIN_FACTORIES.get(scheme)
         if target is None:
+            package = _PACKAGE_FOR_SCHEME.get(scheme)
+            if package is not None:
+                raise ImportError(
+                    f"No installed channel layer serves the {scheme!r} scheme of {url!r}; "
+                    f"install it with: pip install {package}"
+                )
             known = sorted({*_discover(), *_BUILTIN_FACTORIES})
             raise ValueError(
                 f"Unknown channel layer scheme {scheme!r} in {url!r}; known schemes: "
@@ -154,10 +158,11 @@ def _factory_for(url: str) -> LayerFactory:
         try:
             loaded = found.load() if found is not None else _load(target)
         except ImportError as error:
-            hint = _INSTALL_HINTS.get(scheme, "install the package that provides it")
+            package = _PACKAGE_FOR_SCHEME.get(scheme)
+            hint = f"pip install {package}" if package else "install the package that provides it"
             raise ImportError(
                 f"The {scheme!r} channel layer ({target}) could not be imported: {error}. "
-                f"Is its optional dependency installed? {hint}"
+                f"Are it and its dependencies installed? {hint}"
             ) from error
         factory = _factories[scheme] = cast(LayerFactory, loaded)
         return factory

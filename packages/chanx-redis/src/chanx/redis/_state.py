@@ -16,13 +16,13 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from chanx.core.layers._redis_connection import HashRing, HostSpec, Shard
-from chanx.core.layers._redis_inbox import Inbox, Puller, Settings
-from chanx.core.layers._redis_scripts import channel_key, counts_key, inbox_key
+from chanx.redis._connection import HashRing, HostSpec, Shard
+from chanx.redis._inbox import Inbox, Puller, Settings
+from chanx.redis._scripts import channel_key, counts_key, inbox_key
 
 __all__ = ["LoopState", "attach_to_loop"]
 
-logger = logging.getLogger("chanx.core.layers.redis")
+logger = logging.getLogger("chanx.redis")
 
 
 class LoopState:
@@ -46,6 +46,8 @@ class LoopState:
         self.settings = settings
         self.inboxes: dict[str, Inbox] = {}
         self.pullers: dict[str, Puller] = {}
+        # Tasks of the layer's own (the keeper) that end with this state.
+        self.background: list[asyncio.Task[None]] = []
         self.closed = False
 
     def shard_for(self, name: str) -> Shard:
@@ -81,6 +83,9 @@ class LoopState:
         if self.closed:
             return
         self.closed = True
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
         await asyncio.gather(*(inbox.aclose() for inbox in self.inboxes.values()))
         for channel, puller in self.pullers.items():
             leftovers = await puller.aclose()
