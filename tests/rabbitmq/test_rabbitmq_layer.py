@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -9,6 +10,7 @@ from typing import Any
 
 import anyio
 import pytest
+from asgiref.sync import async_to_sync
 
 from chanx.core.layers import ChannelFull, register_channel_layer, unregister_channel_layer
 from chanx.rabbitmq import RabbitMQChannelLayer
@@ -152,6 +154,24 @@ async def test_plain_channel_group_membership(
     await first.group_add(group, worker)
     await second.group_send(group, {"type": "job"})
     assert await receive(second, worker) == {"type": "job"}
+
+
+def test_async_to_sync_from_a_thread_gets_and_closes_its_own_connection(amqp_url: str) -> None:
+    """Django's async_to_sync runs each call in a new event loop, closed after the call."""
+    layer = RabbitMQChannelLayer(amqp_url, prefix=f"test-{uuid.uuid4().hex[:8]}")
+    group = _name("room")
+
+    async def scenario() -> dict[str, Any]:
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        await asyncio.to_thread(async_to_sync(layer.group_send), group, {"type": "from-sync"})
+        await asyncio.to_thread(async_to_sync(layer.send), channel, {"type": "direct"})
+        first = await receive(layer, channel)
+        assert await receive(layer, channel) == {"type": "direct"}
+        await layer.close()
+        return first
+
+    assert asyncio.run(scenario()) == {"type": "from-sync"}
 
 
 def test_from_url_splits_layer_options_from_the_broker_url() -> None:
