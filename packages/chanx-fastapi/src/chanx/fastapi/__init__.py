@@ -1,13 +1,16 @@
 """Chanx for FastAPI and Starlette.
 
-Consumers are ASGI apps: mount ``Consumer.as_asgi()`` with ``app.router.add_websocket_route``,
-``APIRouter.add_websocket_route`` or ``starlette.routing.WebSocketRoute``.
+Consumers are ASGI apps: mount ``Consumer.as_asgi()`` with ``app.add_api_websocket_route``,
+``app.websocket(path)(...)``, ``app.router.add_websocket_route``, an ``APIRouter`` or
+``starlette.routing.WebSocketRoute``.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import version
 
+# First: refuses to load, saying how to fix it, under an old chanx 2.x install.
+import chanx.fastapi._namespace  # noqa: F401
 from chanx.fastapi._consumer import AsyncJsonWebsocketConsumer
 from chanx.fastapi._docs import add_asyncapi_routes, asyncapi_routes
 
