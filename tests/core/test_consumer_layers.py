@@ -8,7 +8,13 @@ import anyio
 import pytest
 from asgiref.sync import async_to_sync
 
-from chanx.core import AsyncJsonWebsocketConsumer, PingMessage, PongMessage, ws_handler
+from chanx.core import (
+    AsyncJsonWebsocketConsumer,
+    PingMessage,
+    PongMessage,
+    routes_of,
+    ws_handler,
+)
 from chanx.core.layers import InMemoryChannelLayer
 from chanx.testing import WebsocketCommunicator
 from tests.core import consumers
@@ -50,7 +56,7 @@ def test_overriding_a_handler_without_the_decorator_unroutes_it() -> None:
     class Quiet(ChatConsumer):
         async def handle_chat(self, message: ChatMessage) -> None: ...
 
-    assert "chat" not in Quiet._ws_routes.by_key
+    assert "chat" not in routes_of(Quiet).ws.by_key
 
 
 async def test_raw_channels_style_event_reaches_typed_handler(

@@ -17,7 +17,7 @@ from channels.security.websocket import AllowedHostsOriginValidator
 from django.test import override_settings
 from django.urls import path, re_path
 
-from chanx.core._adapters import load_adapters, resolve_channel_layer
+from chanx.core.adapters import load_adapters
 from chanx.django._adapter import DjangoAdapter
 from chanx.django._routes import pattern_template
 
@@ -48,7 +48,7 @@ def test_layer_alias_resolves_through_channel_layers() -> None:
         layer = adapter.get_channel_layer("default")
         assert layer is get_channel_layer("default")
         assert adapter.get_channel_layer("missing") is None
-        assert resolve_channel_layer("default", {"url_route": {}}) is layer
+        assert PlainConsumer.get_layer({"url_route": {}}) is layer
         assert ChatConsumer.get_layer() is layer
     with override_settings(CHANNEL_LAYERS={}):
         assert adapter.get_channel_layer("default") is None
@@ -99,7 +99,7 @@ def test_nested_routers_and_channels_own_consumers() -> None:
     ],
 )
 def test_regex_patterns_become_templates(regex: str, template: str) -> None:
-    assert pattern_template(re_path(regex, ChatConsumer.as_asgi()).pattern) == template
+    assert pattern_template(re_path(regex, ChatConsumer.as_asgi()).pattern)[0] == template
 
 
 def test_adapter_imports_no_django_where_django_is_not_in_use() -> None:
@@ -107,11 +107,11 @@ def test_adapter_imports_no_django_where_django_is_not_in_use() -> None:
         """
         import json, sys
         from chanx.core import AsyncJsonWebsocketConsumer
-        from chanx.core._adapters import load_adapters, resolve_channel_layer
+        from chanx.core.adapters import load_adapters
         adapters = load_adapters()
         names = [a.name for a in adapters]
         scope = {"type": "websocket", "path_params": {}}
-        layer = resolve_channel_layer("default", scope)
+        layer = AsyncJsonWebsocketConsumer.get_layer(scope)
         handled = [a.handles_app(object()) for a in adapters]
         routes = [list(a.websocket_routes(object())) for a in adapters]
         loaded = sorted(m for m in ("django", "channels", "rest_framework") if m in sys.modules)

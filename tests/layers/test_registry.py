@@ -181,9 +181,19 @@ def test_disabling_named_plugins(
     assert isinstance(register_channel_layer("default", "memory://"), InMemoryChannelLayer)
 
 
-def test_installed_memory_entry_point_is_found() -> None:
-    assert "memory" in _registry._discover()
+def test_memory_is_core_s_own_scheme_not_a_plugin() -> None:
+    assert "memory" not in _registry._discover()  # one source: not listed twice
     assert isinstance(register_channel_layer("default", "memory://"), InMemoryChannelLayer)
+
+
+def test_a_first_party_scheme_nobody_serves_names_the_package(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_registry, "entry_points", FakeEntryPoints())
+    with pytest.raises(
+        ImportError, match=r"No installed channel layer serves 'amqp'.*chanx-rabbitmq"
+    ):
+        register_channel_layer("default", "amqp://guest:guest@localhost/")
 
 
 def test_lookup_never_creates_the_default() -> None:

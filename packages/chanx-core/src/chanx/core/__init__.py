@@ -2,13 +2,15 @@
 
 Messages are pydantic models routed by ``action`` to ``@ws_handler`` methods; channel-layer
 events are routed by ``type`` to ``@event_handler`` methods. Adapters (``chanx.fastapi``,
-``chanx.django``) subclass `AsyncJsonWebsocketConsumer` for their framework.
+``chanx.django``) subclass `AsyncJsonWebsocketConsumer` for their framework and implement
+`FrameworkAdapter` (``chanx.core.adapters`` holds the whole extension surface).
 """
 
 from __future__ import annotations
 
 from importlib.metadata import version
 
+from chanx.core._adapters import FrameworkAdapter, WebsocketRoute
 from chanx.core._app import ConsumerApp
 from chanx.core._auth import AuthResult, BaseAuthenticator, Credential, TokenAuthenticator
 from chanx.core._consumer import AsyncJsonWebsocketConsumer
@@ -24,6 +26,7 @@ from chanx.core._messages import (
     PingMessage,
     PongMessage,
 )
+from chanx.core._routing import routes_of
 from chanx.core.layers import get_channel_layer, register_channel_layer
 
 __version__ = version("chanx-core")
@@ -41,13 +44,16 @@ __all__ = [
     "ErrorCode",
     "ErrorMessage",
     "ErrorPayload",
+    "FrameworkAdapter",
     "PingMessage",
     "PongMessage",
     "TokenAuthenticator",
+    "WebsocketRoute",
     "__version__",
     "channel",
     "event_handler",
     "get_channel_layer",
     "register_channel_layer",
+    "routes_of",
     "ws_handler",
 ]

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from chanx.core._adapters import FrameworkAdapter, adapter_for_scope
 from chanx.core.types import Receive, Scope, Send
 
-if TYPE_CHECKING:
-    from chanx.core._consumer import AsyncJsonWebsocketConsumer
-
 __all__ = ["ConsumerApp"]
+
+
+class _Served(Protocol):
+    async def serve(
+        self, scope: Scope, receive: Receive, send: Send, adapter: FrameworkAdapter | None
+    ) -> None: ...
+
+
+class _Unresolved:
+    """The adapter of an app that has not served a connection yet."""
+
+
+_UNRESOLVED = _Unresolved()
 
 
 class ConsumerApp:
@@ -19,15 +30,18 @@ class ConsumerApp:
     as ``endpoint(websocket)``, but hands a callable object the raw ASGI triple. The
     ``consumer_class``/``consumer_initkwargs`` attributes match what Channels' ``as_asgi``
     exposes, so routing tools can find the consumer behind a route.
+
+    The framework serving the app is decided once, on its first connection: the consumer
+    class's own ``framework`` adapter, else the installed adapter that routed it. Its
+    layers and path parameters serve every later connection without asking again.
     """
 
-    __slots__ = ("consumer_class", "consumer_initkwargs")
+    __slots__ = ("_adapter", "consumer_class", "consumer_initkwargs")
 
-    def __init__(
-        self, consumer_class: type[AsyncJsonWebsocketConsumer], initkwargs: dict[str, Any]
-    ) -> None:
+    def __init__(self, consumer_class: type[Any], initkwargs: dict[str, Any]) -> None:
         self.consumer_class = consumer_class
         self.consumer_initkwargs = initkwargs
+        self._adapter: FrameworkAdapter | _Unresolved | None = _UNRESOLVED
 
     if TYPE_CHECKING:
         # Type checkers see a gradual signature: Starlette annotates websocket endpoints as
@@ -38,8 +52,12 @@ class ConsumerApp:
     else:
 
         async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            consumer = self.consumer_class(**self.consumer_initkwargs)
-            await consumer(scope, receive, send)
+            adapter = self._adapter
+            if isinstance(adapter, _Unresolved):
+                adapter = self.consumer_class.framework or adapter_for_scope(scope)
+                self._adapter = adapter
+            consumer: _Served = self.consumer_class(**self.consumer_initkwargs)
+            await consumer.serve(scope, receive, send, adapter)
 
     def __repr__(self) -> str:
         return f"<ConsumerApp {self.consumer_class.__module__}.{self.consumer_class.__qualname__}>"

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import anyio
 from pydantic import ValidationError
 
+from chanx.core._adapters import FrameworkAdapter, adapter_for_scope
 from chanx.core._app import ConsumerApp
 from chanx.core._auth import AuthResult, BaseAuthenticator
 from chanx.core._connection import ConnectionLoop
@@ -29,8 +30,8 @@ from chanx.core._limits import (
     origin_allowed,
 )
 from chanx.core._messages import BaseMessage, CompleteMessage, encode_message
-from chanx.core._routing import RouteTable, build_routes, defining_namespace
-from chanx.core._scope import get_header, path_params
+from chanx.core._routing import ConsumerRoutes, build_consumer_routes, defining_namespace
+from chanx.core._scope import get_header
 from chanx.core.layers import ChannelLayer
 from chanx.core.types import Receive, Scope, Send
 
@@ -102,8 +103,7 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
     rate_limit_close_after: ClassVar[int] = 20
     slow_client_timeout: ClassVar[float | None] = None
 
-    _ws_routes: ClassVar[RouteTable]
-    _event_routes: ClassVar[RouteTable]
+    _chanx_routes: ClassVar[ConsumerRoutes]
     _validate_frame: ClassVar[staticmethod[[str | bytes], Any]]
     _validate_event: ClassVar[staticmethod[[Any], Any]]
 
@@ -116,11 +116,9 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        namespace = defining_namespace()
-        cls._ws_routes = build_routes(cls, "ws", namespace)
-        cls._event_routes = build_routes(cls, "event", namespace)
-        cls._validate_frame = staticmethod(cls._ws_routes.validate_json)
-        cls._validate_event = staticmethod(cls._event_routes.validate_python)
+        routes = cls._chanx_routes = build_consumer_routes(cls, defining_namespace())
+        cls._validate_frame = staticmethod(routes.ws.validate_json)
+        cls._validate_event = staticmethod(routes.event.validate_python)
 
     def __init__(self, **initkwargs: Any) -> None:
         for key, value in initkwargs.items():
@@ -158,6 +156,13 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
         """Pick the subprotocol to accept from those the client ``offered``."""
         return next((p for p in offered if p in self.subprotocols), None)
 
+    async def on_accept(self) -> None:
+        """Called right after the handshake is accepted, before `on_connect`.
+
+        For framework adapters (chanx-django sends its authentication frame here);
+        applications use `on_connect`. Overrides call ``super().on_accept()``.
+        """
+
     async def on_connect(self) -> None:
         """Called once accepted, before any frame is handled."""
 
@@ -167,13 +172,25 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
     # -- the connection ----------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one WebSocket connection."""
+        """Serve one WebSocket connection (`as_asgi` apps call `serve` directly)."""
+        adapter = type(self).framework
+        await self.serve(scope, receive, send, adapter or adapter_for_scope(scope))
+
+    async def serve(
+        self, scope: Scope, receive: Receive, send: Send, adapter: FrameworkAdapter | None
+    ) -> None:
+        """Serve one connection that ``adapter``'s framework routed (None: no framework).
+
+        The adapter supplies the path parameters and resolves the layer alias; an app
+        from `as_asgi` decides it once, on its first connection.
+        """
         if scope["type"] != "websocket":
             raise RuntimeError(f"expected a websocket scope, but got {scope['type']!r}")
         self.scope = scope
         self._receive = receive
         self._send = send
-        self.path_params = path_params(scope)
+        if adapter is not None:
+            self.path_params = dict(adapter.path_params(scope))
         self.user = scope.get("user")
         if (await receive())["type"] != "websocket.connect":
             return
@@ -183,7 +200,7 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
         # The connection is served in this frame rather than in a helper coroutine: each
         # frame on an idle connection's stack stays allocated as long as it is open.
         try:
-            await self._join_initial_groups()
+            await self._join_initial_groups(adapter)
             await self._send(
                 {
                     "type": "websocket.accept",
@@ -194,6 +211,7 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             if self.slow_client_timeout is not None:
                 self._watchdog = SendWatchdog(self.slow_client_timeout)
                 self._send = self._watchdog.wrap(self._send)
+            await self.on_accept()
             await self.on_connect()
             await self._serve()
         except Exception as exc:
@@ -291,7 +309,7 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             detail = "binary frames are not accepted; send JSON text"
             await self._send_text(encode_error(ErrorCode.BINARY_FRAME, detail))
             return await self._complete(None)
-        routes = self._ws_routes
+        routes = self._chanx_routes.ws
         try:
             message = self._validate_frame(data)
         except ValidationError as exc:
@@ -366,5 +384,4 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             logger.debug("close after the client left", exc_info=True)
 
 
-AsyncJsonWebsocketConsumer._ws_routes = build_routes(AsyncJsonWebsocketConsumer, "ws", {})
-AsyncJsonWebsocketConsumer._event_routes = build_routes(AsyncJsonWebsocketConsumer, "event", {})
+AsyncJsonWebsocketConsumer._chanx_routes = build_consumer_routes(AsyncJsonWebsocketConsumer, {})

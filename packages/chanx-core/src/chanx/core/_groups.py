@@ -10,13 +10,13 @@ from typing import Any, ClassVar
 from asgiref.sync import async_to_sync
 from pydantic import ValidationError
 
-from chanx.core._adapters import resolve_channel_layer
+from chanx.core._adapters import FrameworkAdapter, adapter_for_scope
 from chanx.core._messages import BaseEvent, BaseMessage, encode_message
-from chanx.core._routing import RouteTable
-from chanx.core.layers import ChannelLayer
+from chanx.core._routing import ConsumerRoutes
+from chanx.core.layers import ChannelLayer, get_channel_layer
 from chanx.core.types import Scope
 
-__all__ = ["SEND_TEXT_EVENT", "LayerMessaging"]
+__all__ = ["SEND_TEXT_EVENT", "LayerMessaging", "layer_for"]
 
 logger = logging.getLogger("chanx.consumer")
 
@@ -24,17 +24,24 @@ logger = logging.getLogger("chanx.consumer")
 SEND_TEXT_EVENT = "chanx.send"
 
 
+def layer_for(adapter: FrameworkAdapter | None, alias: str) -> ChannelLayer:
+    """The layer ``adapter``'s framework names ``alias``, else Chanx's registry's."""
+    layer = adapter.get_channel_layer(alias) if adapter is not None else None
+    return layer if layer is not None else get_channel_layer(alias)
+
+
 class LayerMessaging:
     """The channel-layer half of a consumer: groups joined, broadcasts and typed events."""
 
     channel_layer_alias: ClassVar[str | None] = "default"
     groups: ClassVar[Sequence[str]] = ()
+    framework: ClassVar[FrameworkAdapter | None] = None
 
     scope: Scope
     channel_layer: ChannelLayer | None
     channel_name: str | None
     _joined: dict[str, None]
-    _event_routes: ClassVar[RouteTable]
+    _chanx_routes: ClassVar[ConsumerRoutes]
     _validate_event: ClassVar[staticmethod[[Any], Any]]
 
     async def _send_text(self, text: str) -> None:
@@ -49,11 +56,18 @@ class LayerMessaging:
     ) -> ChannelLayer | None:
         """The channel layer named by ``alias`` (default: ``channel_layer_alias``).
 
-        None when the alias is None. With a connection ``scope``, the framework that
-        routed it resolves the alias (Django through ``CHANNEL_LAYERS``).
+        None when the alias is None. The class's ``framework`` adapter resolves the alias
+        (Django through ``CHANNEL_LAYERS``); a consumer written against ``chanx.core`` has
+        none, so its alias names a layer of Chanx's registry, unless ``scope`` is given:
+        then the adapter whose framework routed that connection decides.
         """
         name = cls.channel_layer_alias if alias is ... else alias
-        return None if name is None else resolve_channel_layer(name, scope)
+        if name is None:
+            return None
+        adapter = cls.framework
+        if adapter is None and scope is not None:
+            adapter = adapter_for_scope(scope)
+        return layer_for(adapter, name)
 
     async def get_groups(self) -> Sequence[str]:
         """Groups to join before accept; defaults to the ``groups`` class attribute."""
@@ -68,11 +82,12 @@ class LayerMessaging:
             )
         return self.channel_layer, self.channel_name
 
-    async def _join_initial_groups(self) -> None:
+    async def _join_initial_groups(self, adapter: FrameworkAdapter | None) -> None:
         # the instance's alias: as_asgi(channel_layer_alias=...) may have overridden it
-        layer = self.get_layer(self.scope, alias=self.channel_layer_alias)
-        if layer is None:
+        alias = self.channel_layer_alias
+        if alias is None:
             return
+        layer = layer_for(adapter, alias)
         self.channel_layer = layer
         self.channel_name = await layer.new_channel()
         for group in await self.get_groups():
@@ -177,7 +192,7 @@ class LayerMessaging:
             if event.get("exclude") != self.channel_name:
                 await self._send_text(event["text"])
             return
-        routes = self._event_routes
+        routes = self._chanx_routes.event
         handler = routes.by_key.get(kind) if isinstance(kind, str) else None
         if handler is None:
             logger.warning("%s dropped an event of unknown type %r", type(self).__qualname__, kind)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from chanx.core import AuthResult, BaseAuthenticator, Credential
-from chanx.core._scope import path_params
 from chanx.core.types import Scope
+from chanx.django._adapter import url_route_kwargs
 
 __all__ = ["DjangoAuthResult", "DjangoAuthenticator"]
 
@@ -193,7 +193,7 @@ class DjangoAuthenticator(DRFOptions, BaseAuthenticator):
             scope, token_query_param=self.token_query_param, token_keyword=self.token_keyword
         )
         self.request = request = Request(http_request, authenticators=self.get_authenticators())
-        self.kwargs = path_params(scope)
+        self.kwargs = url_route_kwargs(scope)
         self.args = tuple(scope.get("url_route", {}).get("args", ()))
         try:
             user = request.user  # runs the authentication classes

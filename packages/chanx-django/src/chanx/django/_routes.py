@@ -7,14 +7,12 @@ and ``^ws/chat/(?P<room_id>\w+)/$`` both read ``/ws/chat/{room_id}/``.
 # mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from channels.routing import ProtocolTypeRouter, URLRouter
 
-from chanx.core import AsyncJsonWebsocketConsumer
-from chanx.core._adapters import WebsocketRoute
-from django.urls.resolvers import RegexPattern, RoutePattern
+from chanx.core import AsyncJsonWebsocketConsumer, WebsocketRoute
+from chanx.core.adapters import route_template
 
 __all__ = ["find_router", "iter_routes", "pattern_template"]
 
@@ -23,8 +21,6 @@ __all__ = ["find_router", "iter_routes", "pattern_template"]
 # middleware ``app``.
 _WRAPPED_ATTRIBUTES = ("inner", "application", "app")
 _MAX_DEPTH = 32  # a guard against middleware that points at itself
-
-_ROUTE_PARAMETER = re.compile(r"<(?:[^>:]+:)?([^>]+)>")
 
 
 def _unwrap(app: object) -> object:
@@ -46,48 +42,13 @@ def find_router(app: object) -> ProtocolTypeRouter | URLRouter | None:
     return found if isinstance(found, (ProtocolTypeRouter, URLRouter)) else None
 
 
-def _regex_template(regex: str) -> str:
-    """Turn a URL regex into a template: named groups become ``{name}``, escapes literals."""
-    out: list[str] = []
-    i, end = 0, len(regex)
-    while i < end:
-        char = regex[i]
-        if regex.startswith("(?P<", i):
-            close = regex.index(">", i)
-            out.append("{" + regex[i + 4 : close] + "}")
-            depth, i = 1, close + 1
-            while i < end and depth:
-                if regex[i] == "\\":
-                    i += 1
-                elif regex[i] == "(":
-                    depth += 1
-                elif regex[i] == ")":
-                    depth -= 1
-                i += 1
-            continue
-        if char == "\\" and i + 1 < end:
-            following = regex[i + 1]
-            if following in "AZ":
-                i += 2
-                continue
-            out.append(following)
-            i += 2
-            continue
-        if (char == "^" and i == 0) or (char == "$" and i == end - 1):
-            i += 1
-            continue
-        out.append(char)
-        i += 1
-    return "".join(out)
+def pattern_template(pattern: object) -> tuple[str, dict[str, str]]:
+    """A Django URL pattern (``RoutePattern`` or ``RegexPattern``) as a ``{name}`` template.
 
-
-def pattern_template(pattern: object) -> str:
-    """The path template of a Django URL pattern (``RoutePattern`` or ``RegexPattern``)."""
-    if isinstance(pattern, RoutePattern):
-        return _ROUTE_PARAMETER.sub(r"{\1}", str(pattern._route))
-    if isinstance(pattern, RegexPattern):
-        return _regex_template(str(pattern._regex))
-    return str(pattern)
+    Both print as the text they were written as; core's one route-syntax reader turns
+    that into the template and the parameters' types.
+    """
+    return route_template(str(pattern))
 
 
 def _consumer_class(callback: object) -> type[AsyncJsonWebsocketConsumer] | None:
@@ -97,22 +58,26 @@ def _consumer_class(callback: object) -> type[AsyncJsonWebsocketConsumer] | None
     return None
 
 
-def iter_routes(app: object, prefix: str = "/") -> Iterator[WebsocketRoute]:
+def iter_routes(
+    app: object, prefix: str = "/", params: Mapping[str, str] | None = None
+) -> Iterator[WebsocketRoute]:
     """Yield a `WebsocketRoute` per Chanx consumer under ``app``'s websocket branch."""
     router = find_router(app)
     if isinstance(router, ProtocolTypeRouter):
         websocket = router.application_mapping.get("websocket")
         if websocket is not None:
-            yield from iter_routes(websocket, prefix)
+            yield from iter_routes(websocket, prefix, params)
         return
     if router is None:
         return
     for route in router.routes:
-        template = prefix + pattern_template(route.pattern).lstrip("/")
+        template, found = pattern_template(route.pattern)
+        template = prefix + template.lstrip("/")
+        found = {**(params or {}), **found}
         callback = _unwrap(route.callback)
         if isinstance(callback, URLRouter):
-            yield from iter_routes(callback, template)
+            yield from iter_routes(callback, template, found)
             continue
         consumer = _consumer_class(callback)
         if consumer is not None:
-            yield WebsocketRoute(template, consumer, getattr(route, "name", None))
+            yield WebsocketRoute(template, consumer, getattr(route, "name", None), found)

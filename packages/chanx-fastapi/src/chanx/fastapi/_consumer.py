@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import ClassVar
 
 from starlette.requests import HTTPConnection
 
 from chanx.core import AsyncJsonWebsocketConsumer as CoreConsumer
+from chanx.core import FrameworkAdapter
+from chanx.fastapi._adapter import StarletteAdapter
 
 __all__ = ["AsyncJsonWebsocketConsumer"]
 
@@ -17,7 +20,11 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
     Mount it with ``app.router.add_websocket_route(path, Consumer.as_asgi())`` (or a
     ``WebSocketRoute``, an ``APIRouter``, inside a ``Mount``). Path parameters arrive in
     ``self.path_params``; `connection` gives Starlette's view of the handshake request.
+    Layer aliases name layers of Chanx's registry, here and in class-level sends, even
+    when Django is configured in the same process.
     """
+
+    framework: ClassVar[FrameworkAdapter | None] = StarletteAdapter()
 
     @cached_property
     def connection(self) -> HTTPConnection:

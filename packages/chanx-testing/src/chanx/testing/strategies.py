@@ -27,8 +27,7 @@ from hypothesis import reject
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from chanx.core._consumer import AsyncJsonWebsocketConsumer
-from chanx.core._messages import BaseEvent, BaseMessage
+from chanx.core import AsyncJsonWebsocketConsumer, BaseEvent, BaseMessage, routes_of
 from chanx.testing import _malformed
 from chanx.testing._model_strategies import from_model, json_values
 
@@ -58,8 +57,8 @@ def _consumer_models(
 ) -> tuple[type[Any], ...]:
     if not (isinstance(consumer, type) and issubclass(consumer, AsyncJsonWebsocketConsumer)):
         raise TypeError(f"expected a consumer class, but got {consumer!r}")
-    routes = consumer._ws_routes if kind == "ws" else consumer._event_routes
-    return routes.models
+    routes = routes_of(consumer)
+    return (routes.ws if kind == "ws" else routes.event).models
 
 
 def inbound_messages(consumer: type[AsyncJsonWebsocketConsumer]) -> st.SearchStrategy[BaseMessage]:
@@ -92,7 +91,7 @@ def frames(consumer: type[AsyncJsonWebsocketConsumer]) -> st.SearchStrategy[str]
     Only frames ``consumer`` itself decodes are produced: a message that does not survive
     the JSON round trip (a float that JSON cannot carry, say) is rejected.
     """
-    decode = consumer._ws_routes.validate_json
+    decode = routes_of(consumer).ws.validate_json
 
     def encode(message: BaseMessage) -> str:
         text = message.model_dump_json(by_alias=True)
@@ -129,9 +128,10 @@ def malformed_frames(
     if consumer is None:
         return st.one_of(strategies)
     models = _consumer_models(consumer, "ws")
-    known = frozenset(consumer._ws_routes.by_key)
+    routes = routes_of(consumer).ws
+    known = frozenset(routes.by_key)
     strategies += [_malformed.unknown_action(known), _malformed.wrong_fields(models)]
-    decode = consumer._ws_routes.validate_json
+    decode = routes.validate_json
 
     def refused(frame: str | bytes) -> bool:
         if isinstance(frame, bytes):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
-from importlib import import_module
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from chanx.core._plugins import plugins_disabled
 from chanx.core.layers._base import ChannelLayer
 
 __all__ = [
@@ -24,27 +23,19 @@ __all__ = [
 logger = logging.getLogger("chanx.layers")
 
 ENTRY_POINT_GROUP = "chanx.layers"
-DISABLE_PLUGINS_ENV = "CHANX_DISABLE_PLUGINS"
 
 LayerFactory = Callable[..., ChannelLayer]
 
-# First-party schemes work without entry points (CHANX_DISABLE_PLUGINS, or a tree run
-# without installed metadata); an installed entry point of the same name takes precedence.
-_REDIS = "chanx.core.layers.redis:RedisChannelLayer.from_url"
-_BUILTIN_FACTORIES: dict[str, str] = {
-    "memory": "chanx.core.layers._memory:InMemoryChannelLayer.from_url",
-    "redis": _REDIS,
-    "rediss": _REDIS,
-    "redis+sentinel": _REDIS,
-    "redis+cluster": _REDIS,
-}
+# Every scheme but core's own ``memory`` comes from an installed ``chanx.layers`` entry point
+# (one list: the backends' own pyproject files). This only says what to install when a
+# first-party scheme is asked for and no working backend serves it.
 _INSTALL_HINTS: dict[str, str] = {
     "redis": 'pip install "chanx-core[redis]"',
     "rediss": 'pip install "chanx-core[redis]"',
     "redis+sentinel": 'pip install "chanx-core[redis]"',
     "redis+cluster": 'pip install "chanx-core[redis]"',
-    "amqp": 'pip install "chanx-core[rabbitmq]"',
-    "amqps": 'pip install "chanx-core[rabbitmq]"',
+    "amqp": "pip install chanx-rabbitmq",
+    "amqps": "pip install chanx-rabbitmq",
 }
 
 _lock = threading.RLock()
@@ -143,41 +134,42 @@ def _factory_for(url: str) -> LayerFactory:
         factory = _factories.get(scheme)
         if factory is not None:
             return factory
+        if scheme == "memory":  # core's own layer: no plugin, so it works with plugins off
+            from chanx.core.layers._memory import InMemoryChannelLayer
+
+            factory = _factories[scheme] = InMemoryChannelLayer.from_url
+            return factory
         found = _discover().get(scheme)
-        target = found.value if found is not None else _BUILTIN_FACTORIES.get(scheme)
-        if target is None:
-            known = sorted({*_discover(), *_BUILTIN_FACTORIES})
+        if found is None:
+            hint = _INSTALL_HINTS.get(scheme)
+            if hint is not None:
+                raise ImportError(
+                    f"No installed channel layer serves {scheme!r} in {url!r}: {hint}"
+                )
+            known = sorted({"memory", *_discover()})
             raise ValueError(
                 f"Unknown channel layer scheme {scheme!r} in {url!r}; known schemes: "
                 f"{', '.join(known)}"
             )
         try:
-            loaded = found.load() if found is not None else _load(target)
+            loaded = found.load()
         except ImportError as error:
             hint = _INSTALL_HINTS.get(scheme, "install the package that provides it")
             raise ImportError(
-                f"The {scheme!r} channel layer ({target}) could not be imported: {error}. "
+                f"The {scheme!r} channel layer ({found.value}) could not be imported: {error}. "
                 f"Is its optional dependency installed? {hint}"
             ) from error
         factory = _factories[scheme] = cast(LayerFactory, loaded)
         return factory
 
 
-def _load(target: str) -> object:
-    module_name, _, attribute = target.partition(":")
-    loaded: object = import_module(module_name)
-    for name in attribute.split("."):
-        loaded = getattr(loaded, name)
-    return loaded
-
-
 def _discover() -> dict[str, EntryPoint]:
     """Installed ``chanx.layers`` entry points by scheme, minus those switched off."""
     global _entry_points
     if _entry_points is None:
-        disabled = _disabled_plugins()
+        disabled = plugins_disabled()
         discovered: dict[str, EntryPoint] = {}
-        if disabled != "__all__":
+        if disabled is not True:
             for entry_point in entry_points(group=ENTRY_POINT_GROUP):
                 name = entry_point.name.lower()
                 if name in disabled:
@@ -193,14 +185,6 @@ def _discover() -> dict[str, EntryPoint]:
                 discovered[name] = entry_point
         _entry_points = discovered
     return _entry_points
-
-
-def _disabled_plugins() -> frozenset[str] | str:
-    """Read ``CHANX_DISABLE_PLUGINS``: "1", "true" or "__all__", or comma-separated schemes."""
-    value = os.environ.get(DISABLE_PLUGINS_ENV, "").strip()
-    if value.lower() in {"1", "true", "__all__"}:
-        return "__all__"
-    return frozenset(name.strip().lower() for name in value.split(",") if name.strip())
 
 
 def _reset() -> None:
