@@ -51,6 +51,7 @@ class ConnectionLoop:
 
     #: Layer pushes dropped by the ``max_outbound_events`` policy on this connection.
     dropped_events: int = 0
+    pushes_sent: int
 
     channel_layer: ChannelLayer | None
     channel_name: str | None
@@ -313,6 +314,7 @@ class ConnectionLoop:
                 event = await layer.receive(name)
                 if len(buffer) == buffer.maxlen:
                     self.dropped_events += 1
+                    self.pushes_sent += 1  # the client sees the gap in seq
                 buffer.append(event)
                 ready.set()
         except Exception as exc:

@@ -61,6 +61,9 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
         groups: Groups joined before accept (override `get_groups` for dynamic ones).
         subprotocols: Subprotocols this endpoint speaks; the first one the client offers wins.
         send_completion: Send ``{"action": "complete"}`` after every handled frame.
+        send_seq: Number the pushes (frames a layer event caused: broadcasts and
+            ``@event_handler`` results) ``"seq": 1, 2, ...`` per connection; a gap means
+            pushes were dropped for this connection (``max_outbound_events``).
         max_concurrent_frames: Frames handled at once; 1 keeps strict order.
         max_pending_frames: Frames read ahead while a handler runs; when full, reading
             pauses, so the server's flow control slows the client down.
@@ -340,7 +343,9 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
         if self.send_completion:
             await self._send_text(CompleteMessage(ref=ref).model_dump_json())
 
-    async def _send_result(self, result: Any, ref: str | int | None = None) -> None:
+    async def _send_result(
+        self, result: Any, ref: str | int | None = None, *, push: bool = False
+    ) -> None:
         items = (result,) if isinstance(result, BaseMessage) else result
         if not isinstance(items, (list, tuple)):
             raise TypeError(
@@ -351,7 +356,8 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
                 raise TypeError(f"expected a BaseMessage to send, but got {item!r}")
             if ref is not None and item.ref is None:
                 item = item.model_copy(update={"ref": ref})
-            await self._send_text(encode_message(item))
+            text = encode_message(item)
+            await (self._push_text(text) if push else self._send_text(text))
 
     # -- sending -----------------------------------------------------------------------
 

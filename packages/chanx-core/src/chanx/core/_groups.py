@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import EllipsisType
 from typing import Any, ClassVar
 
@@ -16,7 +16,7 @@ from chanx.core._routing import ConsumerRoutes
 from chanx.core.layers import ChannelLayer, get_channel_layer
 from chanx.core.types import Scope
 
-__all__ = ["SEND_TEXT_EVENT", "LayerMessaging", "layer_for"]
+__all__ = ["SEND_TEXT_EVENT", "LayerMessaging", "layer_for", "numbered"]
 
 logger = logging.getLogger("chanx.consumer")
 
@@ -30,12 +30,32 @@ def layer_for(adapter: FrameworkAdapter | None, alias: str) -> ChannelLayer:
     return layer if layer is not None else get_channel_layer(alias)
 
 
+def _targets(groups: Sequence[str] | str | None, default: Iterable[str]) -> list[str]:
+    """The groups a broadcast goes to: ``groups``, or ``default`` when None."""
+    if groups is None:
+        return list(default)
+    if isinstance(groups, str):
+        return [groups]
+    if not groups:
+        raise ValueError("groups=[] names no group; pass None for the default groups, or name them")
+    return list(groups)
+
+
+def numbered(text: str, seq: int) -> str:
+    """``text`` (a JSON object) with ``"seq": seq`` as its first member."""
+    return f'{{"seq":{seq},{text[1:]}' if text != "{}" else f'{{"seq":{seq}}}'
+
+
 class LayerMessaging:
     """The channel-layer half of a consumer: groups joined, broadcasts and typed events."""
 
     channel_layer_alias: ClassVar[str | None] = "default"
     groups: ClassVar[Sequence[str]] = ()
     framework: ClassVar[FrameworkAdapter | None] = None
+    send_seq: ClassVar[bool] = False
+
+    #: Pushes numbered on this connection so far (the last ``seq`` sent).
+    pushes_sent: int = 0
 
     scope: Scope
     channel_layer: ChannelLayer | None
@@ -47,8 +67,17 @@ class LayerMessaging:
     async def _send_text(self, text: str) -> None:
         raise NotImplementedError
 
-    async def _send_result(self, result: Any, ref: str | int | None = None) -> None:
+    async def _send_result(
+        self, result: Any, ref: str | int | None = None, *, push: bool = False
+    ) -> None:
         raise NotImplementedError
+
+    async def _push_text(self, text: str) -> None:
+        """Send a push (a frame a layer event caused), numbered when ``send_seq`` is on."""
+        if self.send_seq:
+            self.pushes_sent += 1
+            text = numbered(text, self.pushes_sent)
+        await self._send_text(text)
 
     @classmethod
     def get_layer(
@@ -120,10 +149,10 @@ class LayerMessaging:
         """Send ``message`` to the clients of every connection in ``groups``.
 
         The message is encoded once; receivers forward the text as is. ``groups``
-        defaults to the groups this connection joined.
+        defaults to the groups this connection joined; an empty list is a `ValueError`.
         """
         layer, name = self._require_layer()
-        targets = [groups] if isinstance(groups, str) else (groups or list(self._joined))
+        targets = _targets(groups, self._joined)
         event: dict[str, Any] = {
             "type": SEND_TEXT_EVENT,
             "text": encode_message(message),
@@ -139,9 +168,10 @@ class LayerMessaging:
 
         Like `broadcast_message`, the message is encoded once and forwarded as is.
         """
+        targets = _targets(groups, ())
         layer = cls._layer_or_error()
         event = {"type": SEND_TEXT_EVENT, "text": encode_message(message)}
-        for group in [groups] if isinstance(groups, str) else groups:
+        for group in targets:
             await layer.group_send(group, event)
 
     @classmethod
@@ -163,8 +193,8 @@ class LayerMessaging:
         cls, event: BaseEvent, groups: Sequence[str] | str | None = None
     ) -> None:
         """Send ``event`` to ``groups`` (default: the class's ``groups``) through the layer."""
+        targets = _targets(groups, cls.groups)
         layer = cls._layer_or_error()
-        targets = [groups] if isinstance(groups, str) else (groups or list(cls.groups))
         data = event.model_dump(mode="json", by_alias=True)
         for group in targets:
             await layer.group_send(group, data)
@@ -190,7 +220,7 @@ class LayerMessaging:
         kind = event.get("type")
         if kind == SEND_TEXT_EVENT:
             if event.get("exclude") != self.channel_name:
-                await self._send_text(event["text"])
+                await self._push_text(event["text"])
             return
         routes = self._chanx_routes.event
         handler = routes.by_key.get(kind) if isinstance(kind, str) else None
@@ -205,6 +235,6 @@ class LayerMessaging:
         try:
             result = await handler.func(self, model)
             if result is not None:
-                await self._send_result(result)
+                await self._send_result(result, push=True)
         except Exception:
             logger.exception("event handler %s failed", handler.qualname)
