@@ -7,9 +7,9 @@ for the rest of the connection: from then on it reads the socket (so a disconnec
 and cancels the handler, while the handler waits) and queues frames, which the consumer's
 task handles in order. A layer reader task runs when the consumer has a layer.
 
-These are plain asyncio tasks rather than an anyio task group and memory stream: per idle
-connection they cost a fraction of the memory, and per frame they add no checkpoint (see
-docs/performance.md for the figures). The channel layers are asyncio-only already.
+Chanx commits to asyncio (no anyio in core): these are plain asyncio tasks rather than an
+anyio task group and memory stream, which per idle connection cost a fraction of the memory
+and per frame add no checkpoint (docs/performance.md); the channel layers are asyncio code.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
-
-import anyio
 
 from chanx.core._errors import encode_error
 from chanx.core._limits import FrameGate, Refusal, SendWatchdog
@@ -151,14 +149,14 @@ class ConnectionLoop:
             raise self._failure
 
     async def _handle_concurrently(self) -> None:
-        limiter = anyio.Semaphore(self.max_concurrent_frames)
-        async with anyio.create_task_group() as tg:
+        limiter = asyncio.Semaphore(self.max_concurrent_frames)
+        async with asyncio.TaskGroup() as tg:
             while not self._stopping:
                 message = await self._next_frame()
                 await limiter.acquire()
-                tg.start_soon(self._limited_frame, limiter, message)
+                tg.create_task(self._limited_frame(limiter, message))
 
-    async def _limited_frame(self, limiter: anyio.Semaphore, message: Message) -> None:
+    async def _limited_frame(self, limiter: asyncio.Semaphore, message: Message) -> None:
         try:
             text = message.get("text")
             await self._on_frame(text if text is not None else message.get("bytes"), text is None)

@@ -7,12 +7,12 @@ which cancels in-flight work, leaves the groups and runs the disconnect hook.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any, ClassVar, Literal
 
-import anyio
 from pydantic import ValidationError
 
 from chanx.core._adapters import FrameworkAdapter, adapter_for_scope
@@ -50,6 +50,16 @@ def _client_went_away(exc: BaseException) -> bool:
     if isinstance(exc, BaseExceptionGroup):
         return all(_client_went_away(inner) for inner in exc.exceptions)
     return isinstance(exc, OSError)
+
+
+async def _uncancellable(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` to the end even if this task is cancelled meanwhile, then re-raise."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
 
 
 class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
@@ -228,8 +238,7 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             await self._try_close(INTERNAL_ERROR, "internal error")
         finally:
             try:
-                with anyio.CancelScope(shield=True):
-                    await self._cleanup(self._end_code)
+                await _uncancellable(self._cleanup(self._end_code))
             finally:
                 _connections.release(owner)
 

@@ -6,12 +6,12 @@ unless a consumer option enables it.
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import anyio
 
 from chanx.core._errors import ErrorCode
 from chanx.core.types import Message, Send
@@ -205,7 +205,7 @@ class SendWatchdog:
     async def watch(self, on_stall: Callable[[], None]) -> None:
         """Call ``on_stall`` once a send has been blocked for ``limit`` seconds."""
         while True:
-            await anyio.sleep(self.limit / 4)
+            await asyncio.sleep(self.limit / 4)
             started = self.started
             if started is not None and time.monotonic() - started > self.limit:
                 on_stall()
