@@ -20,7 +20,7 @@ from chanx.testing.strategies import (
     malformed_frames,
 )
 from tests.core.consumers import ChatConsumer
-from tests.testing_kit.consumers import (
+from tests.testing.consumers import (
     ForumConsumer,
     ModeratedEvent,
     Mood,
