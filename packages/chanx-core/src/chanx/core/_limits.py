@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-
 from chanx.core._errors import ErrorCode
 from chanx.core.types import Message, Send
 

@@ -1,10 +1,10 @@
 """The ``chanx`` pytest plugin: fixtures for a fresh layer, communicators and layer cleanup.
 
 pytest imports this module at startup in every project that installs chanx-testing, so it
-imports nothing beyond pytest itself: web frameworks, Django and hypothesis are never
-imported by it, and the layer, spy and communicator modules load when a test asks for a
-fixture. (Importing the ``chanx.testing`` package still loads the communicator, hence
-chanx-core and pydantic.) Switch it off with ``-p no:chanx``.
+imports nothing beyond pytest itself: web frameworks, Django, hypothesis, chanx-core and
+pydantic are never imported by it (the ``chanx.testing`` package loads its names lazily),
+and the layer, spy and communicator modules load when a test asks for a fixture. Switch it
+off with ``-p no:chanx``.
 """
 
 from __future__ import annotations
