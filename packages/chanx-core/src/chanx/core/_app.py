@@ -16,13 +16,6 @@ class _Served(Protocol):
     ) -> None: ...
 
 
-class _Unresolved:
-    """The adapter of an app that has not served a connection yet."""
-
-
-_UNRESOLVED = _Unresolved()
-
-
 class ConsumerApp:
     """ASGI app making one consumer instance per connection.
 
@@ -36,12 +29,13 @@ class ConsumerApp:
     layers and path parameters serve every later connection without asking again.
     """
 
-    __slots__ = ("_adapter", "consumer_class", "consumer_initkwargs")
+    __slots__ = ("_adapter", "_resolved", "consumer_class", "consumer_initkwargs")
 
     def __init__(self, consumer_class: type[Any], initkwargs: dict[str, Any]) -> None:
         self.consumer_class = consumer_class
         self.consumer_initkwargs = initkwargs
-        self._adapter: FrameworkAdapter | _Unresolved | None = _UNRESOLVED
+        self._adapter: FrameworkAdapter | None = None
+        self._resolved = False
 
     if TYPE_CHECKING:
         # Type checkers see a gradual signature: Starlette annotates websocket endpoints as
@@ -52,12 +46,11 @@ class ConsumerApp:
     else:
 
         async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            adapter = self._adapter
-            if isinstance(adapter, _Unresolved):
-                adapter = self.consumer_class.framework or adapter_for_scope(scope)
-                self._adapter = adapter
+            if not self._resolved:
+                self._adapter = self.consumer_class.framework or adapter_for_scope(scope)
+                self._resolved = True
             consumer: _Served = self.consumer_class(**self.consumer_initkwargs)
-            await consumer.serve(scope, receive, send, adapter)
+            await consumer.serve(scope, receive, send, self._adapter)
 
     def __repr__(self) -> str:
         return f"<ConsumerApp {self.consumer_class.__module__}.{self.consumer_class.__qualname__}>"

@@ -1,8 +1,10 @@
 """`AsyncJsonWebsocketConsumer`: the framework-neutral consumer, an ASGI app per route.
 
-One connection flows one way: connect → authenticate → join groups → accept → hook, then
-client frames and layer events are served (`chanx.core._connection`) until disconnect,
-which cancels in-flight work, leaves the groups and runs the disconnect hook.
+One connection flows one way (`serve`): connect → origin, capacity, authentication → join
+groups → accept → hooks, then its `Connection` serves client frames and layer events
+until the end, which cancels in-flight work, leaves the groups and runs the disconnect
+hook. The consumer turns frames into messages and handler results into frames; the
+connection moves them.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 from pydantic import ValidationError
@@ -18,20 +20,23 @@ from pydantic import ValidationError
 from chanx.core._adapters import FrameworkAdapter, adapter_for_scope
 from chanx.core._app import ConsumerApp
 from chanx.core._auth import AuthResult, BaseAuthenticator
-from chanx.core._connection import ConnectionLoop
+from chanx.core._connection import Connection
 from chanx.core._errors import ErrorCode, describe_decode_error, encode_error, extract_ref
-from chanx.core._groups import LayerMessaging
-from chanx.core._handshake import clip_reason, reject
+from chanx.core._frames import shared_gate
+from chanx.core._groups import SEND_TEXT_EVENT, frame_event, layer_for, numbered, targets
+from chanx.core._handshake import reject
 from chanx.core._limits import (
     POLICY_VIOLATION,
     TRY_AGAIN_LATER,
     ConnectionCounter,
-    SendWatchdog,
+    FrameGate,
+    Refusal,
     origin_allowed,
 )
 from chanx.core._messages import BaseMessage, CompleteMessage, encode_message
 from chanx.core._routing import ConsumerRoutes, build_consumer_routes, defining_namespace
 from chanx.core._scope import get_header
+from chanx.core._sends import LayerSends
 from chanx.core.layers import ChannelLayer
 from chanx.core.types import Receive, Scope, Send
 
@@ -46,7 +51,7 @@ _connections = ConnectionCounter()
 
 def _client_went_away(exc: BaseException) -> bool:
     # Servers raise an OSError (uvicorn: ClientDisconnected) from send() once the client
-    # has gone; a task group (bounded concurrency) may wrap it in an exception group.
+    # has gone.
     if isinstance(exc, BaseExceptionGroup):
         return all(_client_went_away(inner) for inner in exc.exceptions)
     return isinstance(exc, OSError)
@@ -62,13 +67,12 @@ async def _uncancellable(work: Coroutine[Any, Any, None]) -> None:
         raise
 
 
-class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
+class AsyncJsonWebsocketConsumer(LayerSends):
     """A typed WebSocket endpoint: decorate methods, mount ``as_asgi()`` on a route.
 
     Class options:
-        channel_layer_alias: Layer alias for groups and events (None: no layer).
+        channel_layer_alias, groups, framework: the layer options of `LayerSends`.
         authenticator_class: Runs before accept; a rejection closes with 4401/4403.
-        groups: Groups joined before accept (override `get_groups` for dynamic ones).
         subprotocols: Subprotocols this endpoint speaks; the first one the client offers wins.
         send_completion: Send ``{"action": "complete"}`` after every handled frame.
         send_seq: Number the pushes (frames a layer event caused: broadcasts and
@@ -103,6 +107,7 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
     authenticator_class: ClassVar[type[BaseAuthenticator] | None] = None
     subprotocols: ClassVar[Sequence[str]] = ()
     send_completion: ClassVar[bool] = False
+    send_seq: ClassVar[bool] = False
     max_concurrent_frames: ClassVar[int] = 1
     max_pending_frames: ClassVar[int] = 64
     reject_in_handshake: ClassVar[bool] = False
@@ -115,6 +120,7 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
     rate_limit: ClassVar[tuple[float, int] | None] = None
     rate_limit_close_after: ClassVar[int] = 20
     slow_client_timeout: ClassVar[float | None] = None
+    max_outbound_events: ClassVar[int | None] = None
 
     _chanx_routes: ClassVar[ConsumerRoutes]
     _validate_frame: ClassVar[staticmethod[[str | bytes], Any]]
@@ -126,6 +132,9 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
     path_params: dict[str, Any]
     channel_layer: ChannelLayer | None
     channel_name: str | None
+    #: Pushes sent with a ``seq`` on this connection (``send_seq``).
+    pushes_sent: int = 0
+    _connection: Connection
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -147,10 +156,6 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
         self.channel_layer = None
         self.channel_name = None
         self._joined: dict[str, None] = {}
-        self._accepted = False
-        self._closed = False
-        self._end_code = 1000
-        self._watchdog: SendWatchdog | None = None
 
     @classmethod
     def as_asgi(cls, **initkwargs: Any) -> ConsumerApp:
@@ -169,6 +174,10 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
         """Pick the subprotocol to accept from those the client ``offered``."""
         return next((p for p in offered if p in self.subprotocols), None)
 
+    async def get_groups(self) -> Sequence[str]:
+        """Groups to join before accept; defaults to the ``groups`` class attribute."""
+        return list(self.groups)
+
     async def on_accept(self) -> None:
         """Called right after the handshake is accepted, before `on_connect`.
 
@@ -182,7 +191,7 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
     async def on_disconnect(self, code: int) -> None:
         """Called after the connection ended and the groups were left."""
 
-    # -- the connection ----------------------------------------------------------------
+    # -- the connection, from connect to cleanup ---------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one WebSocket connection (`as_asgi` apps call `serve` directly)."""
@@ -200,55 +209,53 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
         if scope["type"] != "websocket":
             raise RuntimeError(f"expected a websocket scope, but got {scope['type']!r}")
         self.scope = scope
-        self._receive = receive
-        self._send = send
         if adapter is not None:
             self.path_params = dict(adapter.path_params(scope))
         self.user = scope.get("user")
-        if (await receive())["type"] != "websocket.connect":
+        connection = self._connection = Connection(receive, send, type(self).__qualname__)
+        if not await connection.receive_connect():
             return
         owner = type(self)
-        if not await self._admit_connection(owner):
+        if not await self._admit(owner, connection):
             return
         # The connection is served in this frame rather than in a helper coroutine: each
         # frame on an idle connection's stack stays allocated as long as it is open.
         try:
             await self._join_initial_groups(adapter)
-            await self._send(
-                {
-                    "type": "websocket.accept",
-                    "subprotocol": self.select_subprotocol(scope.get("subprotocols") or ()),
-                }
+            await connection.accept(
+                self.select_subprotocol(scope.get("subprotocols") or ()), self.slow_client_timeout
             )
-            self._accepted = True
-            if self.slow_client_timeout is not None:
-                self._watchdog = SendWatchdog(self.slow_client_timeout)
-                self._send = self._watchdog.wrap(self._send)
             await self.on_accept()
             await self.on_connect()
-            await self._serve()
+            await connection.serve(self, self._frame_gate(), self.channel_layer, self.channel_name)
         except Exception as exc:
             if _client_went_away(exc):
                 logger.debug("%s: the client went away", type(self).__qualname__, exc_info=True)
-                self._closed = True
-                self._end_code = GOING_AWAY
+                connection.closed = True
+                connection.end_code = GOING_AWAY
                 return
             logger.exception("%s failed; closing with 1011", type(self).__qualname__)
-            self._end_code = INTERNAL_ERROR
-            await self._try_close(INTERNAL_ERROR, "internal error")
+            connection.end_code = INTERNAL_ERROR
+            await connection.send_close(INTERNAL_ERROR, "internal error")
         finally:
             try:
-                await _uncancellable(self._cleanup(self._end_code))
+                await _uncancellable(self._cleanup(connection))
             finally:
                 _connections.release(owner)
 
-    async def _admit_connection(self, owner: type) -> bool:
+    def _frame_gate(self) -> FrameGate | None:
+        close_oversized = self.oversized_frames == "close"
+        limit, after = self.rate_limit, self.rate_limit_close_after
+        return shared_gate(self.max_frame_bytes, close_oversized, limit, after)
+
+    async def _admit(self, owner: type, connection: Connection) -> bool:
         """Origin, capacity and authentication; True holds a connection slot of ``owner``."""
         if self.allowed_origins is not None:
             origin = get_header(self.scope, "origin")
             if not origin_allowed(origin, self.allowed_origins):
                 logger.warning("%s denied origin %r", type(self).__qualname__, origin)
-                await self._send({"type": "websocket.close", "code": POLICY_VIOLATION})
+                connection.closed = True
+                await connection.send({"type": "websocket.close", "code": POLICY_VIOLATION})
                 return False
         if not _connections.try_acquire(owner, self.max_connections):
             await self._reject(TRY_AGAIN_LATER, "server is at capacity", ErrorCode.OVERLOADED)
@@ -260,30 +267,6 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             if not admitted:
                 _connections.release(owner)
         return admitted
-
-    def _drop_stalled_client(self) -> None:
-        logger.warning("%s dropped a client that stopped reading", type(self).__qualname__)
-        if not self._stopping:
-            self._end_code = POLICY_VIOLATION
-        self._closed = True  # a close frame would block like everything else
-        self._halt(None)
-
-    async def _cleanup(self, code: int) -> None:
-        layer, name = self.channel_layer, self.channel_name
-        if layer is not None and name is not None:
-            for group in list(self._joined):
-                try:
-                    await layer.group_discard(group, name)
-                except Exception:
-                    logger.exception("could not leave group %r", group)
-            self._joined.clear()
-        if self._accepted:
-            try:
-                await self.on_disconnect(code)
-            except Exception:
-                logger.exception("%s.on_disconnect failed", type(self).__qualname__)
-
-    # -- authentication ----------------------------------------------------------------
 
     async def _authenticate(self) -> bool:
         authenticator_class = self.authenticator_class
@@ -304,17 +287,42 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
         return True
 
     async def _reject(self, code: int, reason: str, error_code: str | None) -> None:
-        self._closed = True
+        self._connection.closed = True
         await reject(
             self.scope,
-            self._send,
+            self._connection.send,
             code=code,
             reason=reason,
             error_code=error_code if self.send_auth_error else None,
             in_handshake=self.reject_in_handshake,
         )
 
-    # -- client frames -----------------------------------------------------------------
+    async def _join_initial_groups(self, adapter: FrameworkAdapter | None) -> None:
+        # the instance's alias: as_asgi(channel_layer_alias=...) may have overridden it
+        alias = self.channel_layer_alias
+        if alias is None:
+            return
+        layer = self.channel_layer = layer_for(adapter, alias)
+        self.channel_name = await layer.new_channel()
+        for group in await self.get_groups():
+            await self.join_group(group)
+
+    async def _cleanup(self, connection: Connection) -> None:
+        layer, name = self.channel_layer, self.channel_name
+        if layer is not None and name is not None:
+            for group in list(self._joined):
+                try:
+                    await layer.group_discard(group, name)
+                except Exception:
+                    logger.exception("could not leave group %r", group)
+            self._joined.clear()
+        if connection.accepted:
+            try:
+                await self.on_disconnect(connection.end_code)
+            except Exception:
+                logger.exception("%s.on_disconnect failed", type(self).__qualname__)
+
+    # -- frames in (what the connection hands over) ------------------------------------
 
     async def _on_frame(self, data: str | bytes | None, binary: bool) -> None:
         if binary or data is None:
@@ -341,12 +349,54 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             if result is None:
                 pass
             elif isinstance(result, BaseMessage) and (ref is None or result.ref is not None):
-                # the common reply: one message, nothing to add, so no generic path
-                await self._send({"type": "websocket.send", "text": encode_message(result)})
+                # The common reply, one message with nothing to add: straight to the
+                # socket's send, without the generic path below (a measured share of the
+                # per-frame cost; docs/performance.md).
+                text = encode_message(result)
+                await self._connection.send({"type": "websocket.send", "text": text})
             else:
                 await self._send_result(result, ref)
         if self.send_completion:
             await self._complete(ref)
+
+    async def _on_refused(self, refusal: Refusal) -> None:
+        await self._send_text(encode_error(refusal.error_code, refusal.detail))
+        await self._complete(None)
+
+    async def _on_event(self, event: Mapping[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == SEND_TEXT_EVENT:
+            if event.get("exclude") != self.channel_name:
+                await self._push_text(event["text"])
+            return
+        handler = self._chanx_routes.event.by_key.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            logger.warning("%s dropped an event of unknown type %r", type(self).__qualname__, kind)
+            return
+        try:
+            model = self._validate_event(event)
+        except ValidationError as exc:
+            logger.warning("%s dropped an invalid %r event: %s", type(self).__qualname__, kind, exc)
+            return
+        try:
+            result = await handler.func(self, model)
+            if result is not None:
+                await self._send_result(result, push=True)
+        except Exception:
+            logger.exception("event handler %s failed", handler.qualname)
+
+    # -- sending -----------------------------------------------------------------------
+
+    async def _send_text(self, text: str) -> None:
+        await self._connection.send({"type": "websocket.send", "text": text})
+
+    async def _push_text(self, text: str) -> None:
+        """Send a push (a frame a layer event caused), numbered when ``send_seq`` is on."""
+        if self.send_seq:
+            self.pushes_sent += 1
+            # dropped pushes count too, so the client sees the gap
+            text = numbered(text, self.pushes_sent + self._connection.dropped_events)
+        await self._send_text(text)
 
     async def _complete(self, ref: str | int | None) -> None:
         if self.send_completion:
@@ -368,11 +418,6 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
             text = encode_message(item)
             await (self._push_text(text) if push else self._send_text(text))
 
-    # -- sending -----------------------------------------------------------------------
-
-    async def _send_text(self, text: str) -> None:
-        await self._send({"type": "websocket.send", "text": text})
-
     async def send_message(self, message: BaseMessage) -> None:
         """Send one message to this connection's client."""
         await self._send_text(encode_message(message))
@@ -383,20 +428,57 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Close the connection; in-flight work of this connection is cancelled."""
-        self._end_code = code
-        await self._try_close(code, reason)
-        self._halt(None)
+        await self._connection.close(code, reason)
 
-    async def _try_close(self, code: int, reason: str | None) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            await self._send(
-                {"type": "websocket.close", "code": code, "reason": clip_reason(reason)}
+    @property
+    def dropped_events(self) -> int:
+        """Layer pushes dropped by the ``max_outbound_events`` policy on this connection."""
+        connection = getattr(self, "_connection", None)
+        return connection.dropped_events if connection is not None else 0
+
+    # -- groups ------------------------------------------------------------------------
+
+    def _require_layer(self) -> tuple[ChannelLayer, str]:
+        if self.channel_layer is None or self.channel_name is None:
+            raise RuntimeError(
+                f"{type(self).__qualname__} has no channel layer (channel_layer_alias is None)"
             )
-        except Exception:  # the client may already be gone
-            logger.debug("close after the client left", exc_info=True)
+        return self.channel_layer, self.channel_name
+
+    async def join_group(self, group: str) -> None:
+        """Add this connection to ``group``."""
+        layer, name = self._require_layer()
+        await layer.group_add(group, name)
+        self._joined[group] = None
+
+    async def leave_group(self, group: str) -> None:
+        """Remove this connection from ``group``."""
+        layer, name = self._require_layer()
+        await layer.group_discard(group, name)
+        self._joined.pop(group, None)
+
+    @property
+    def joined_groups(self) -> tuple[str, ...]:
+        """Groups this connection is in."""
+        return tuple(self._joined)
+
+    async def broadcast_message(
+        self,
+        message: BaseMessage,
+        groups: Sequence[str] | str | None = None,
+        *,
+        exclude_current: bool = False,
+    ) -> None:
+        """Send ``message`` to the clients of every connection in ``groups``.
+
+        The message is encoded once; receivers forward the text as is. ``groups``
+        defaults to the groups this connection joined; an empty list is a `ValueError`.
+        """
+        layer, name = self._require_layer()
+        names = targets(groups, self._joined)
+        event = frame_event(message, name if exclude_current else None)
+        for group in names:
+            await layer.group_send(group, event)
 
 
 AsyncJsonWebsocketConsumer._chanx_routes = build_consumer_routes(AsyncJsonWebsocketConsumer, {})
