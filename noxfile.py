@@ -3,13 +3,15 @@
 Every session syncs its virtualenv from the committed ``uv.lock`` with ``--locked``, so a
 stale lock fails instead of being rewritten, and uv's cache keeps re-syncs to seconds.
 
-    uv run nox                     # everything (lint, typecheck, tests_core, tests)
+    uv run nox                     # everything (lint, typecheck, tests_core, tests, guides)
     uv run nox -s tests -- -k foo  # arguments after -- go to pytest (or to mypy/ruff)
     uv run nox -l                  # list sessions
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -22,7 +24,7 @@ nox.options.error_on_external_run = True
 # tests_core runs before tests so that the last pytest summary printed is the full suite's.
 # Room for later: a Django/Channels version matrix as a parametrized session that syncs the
 # dev group, then `uv pip install "django==X.*" "channels==Y.*"` over it and runs tests/django.
-nox.options.sessions = ["lint", "typecheck", "tests_core", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests_core", "tests", "guides"]
 
 ROOT = Path(__file__).parent
 PACKAGE_SOURCES = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("packages/*/src"))
@@ -91,6 +93,24 @@ def tests_core(session: nox.Session) -> None:
         session.log("tests/core does not exist yet; running the framework-free check only")
     # Exit code 5 means pytest collected nothing: legitimate while tests/core is being written.
     session.run("pytest", *(session.posargs or targets), success_codes=[0, 5])
+
+
+@nox.session
+def guides(session: nox.Session) -> None:
+    """Follow README.md and the guides in docs/ as a new user, in fresh venvs outside the repo.
+
+    Builds the wheels, installs what each page's install block says, writes its code blocks
+    to files, runs its commands and tests, serves the app and does a ping/pong over a real
+    socket (tests/guides/runner.py; markers in the Markdown say what each block is).
+
+    uv run nox -s guides -- docs/fastapi.md          # one page
+    uv run nox -s guides -- --keep docs/django.md    # keep the directories afterwards
+    """
+    _sync(session, "--only-group", "guides")
+    uv = os.environ.get("UV") or shutil.which("uv")
+    if uv is None:
+        session.error("uv is needed to build wheels and create the guides' virtualenvs")
+    session.run("python", "-m", "tests.guides.runner", *session.posargs, env={"UV": uv})
 
 
 DJANGO_VERSIONS = ["5.2", "6"]

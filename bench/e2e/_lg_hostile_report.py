@@ -75,10 +75,12 @@ def summarise_hostile(
     hostile = [i for i in range(count) if state.hostile[i]]
     polite = [i for i in range(count) if not state.hostile[i]]
     well, bad = losses(state, polite, broadcasts), losses(state, hostile, broadcasts)
-    malformed = sum(state.malformed_sent.values())
+    malformed = sum(state.malformed_sent.values()) + state.sent["amplify"]
     error_frames = sum(state.errors_received.values())
     rss = rss_figures(samples, args.duration)
     reply_ms = sorted(state.reply_ms)
+    bystander_ms = sorted(state.bystander_reply_ms)
+    amplify_replies = state.amplify_reply_bytes
     # A short run's RSS is still warming up (caches, arenas): its trend says nothing.
     rss_checked = args.duration >= 30
     rss_stable = rss["rss_slope_last_half_mb_per_min"] <= args.rss_slope_limit
@@ -128,6 +130,14 @@ def summarise_hostile(
         "reply_p50_ms": percentile(reply_ms, 50),
         "reply_p99_ms": percentile(reply_ms, 99),
         "reply_max_ms": reply_ms[-1] if reply_ms else 0.0,
+        # Replies to the well-behaved sockets only: what an attack costs its bystanders.
+        "bystander_reply_p50_ms": percentile(bystander_ms, 50),
+        "bystander_reply_p99_ms": percentile(bystander_ms, 99),
+        "amplifiers": args.amplifiers,
+        "amplify_frames_sent": state.sent["amplify"],
+        "amplify_bytes_sent": state.sent_amplify_bytes,
+        "amplify_error_bytes_received": sum(amplify_replies),
+        "amplify_error_frame_max_bytes": max(amplify_replies, default=0),
         "rss_before_connect_mb": rss_before,
         **rss,
         "rss_after_drain_mb": rss_after_drain,

@@ -4,7 +4,10 @@ Every socket joins one of ``rooms`` rooms (``{url}/room/{n}``) and, at fixed ave
 sends numbered ``echo`` frames, ``ping`` frames and numbered ``chat`` frames that every member
 of its room (itself too) must receive as ``room_chat``; socket 0 sends a numbered broadcast
 to everyone every ``broadcast_interval`` seconds. One socket in ``hostile_every`` (spread
-over the rooms) also sends malformed frames (see ``_lg_malformed``).
+over the rooms) also sends malformed frames (see ``_lg_malformed``). With ``amplifiers``,
+that many extra sockets (members of the rooms like any other) each send ``amplify_rate``
+frames a second of about ``amplify_bytes``: a ``tag`` frame whose list holds nothing but
+wrong-typed items, the frame that once drew an error frame fifty times its size.
 
 The server handles a socket's frames in order, so the direct replies (echo, pong, error) of
 a socket must come back in the order the frames went out: each socket keeps a queue of the
@@ -57,10 +60,14 @@ class Pacer:
 
 
 class HostileState:
-    def __init__(self, count: int, rooms: int, hostile_every: int) -> None:
+    def __init__(self, count: int, rooms: int, hostile_every: int, amplifiers: int = 0) -> None:
         self.room = [i % rooms for i in range(count)]
-        # Every hostile_every-th member of each room, so every room has some.
-        self.hostile = [(i // rooms) % hostile_every == 1 for i in range(count)]
+        # Every hostile_every-th member of each room, so every room has some; the
+        # amplifiers are the last sockets.
+        self.hostile = [(i // rooms) % hostile_every == 1 for i in range(count - amplifiers)]
+        self.hostile += [True] * amplifiers
+        self.amplifier = [False] * (count - amplifiers) + [True] * amplifiers
+        self.amplify_reply_bytes: list[int] = []
         self.room_size = Counter(self.room)
         self.pending: list[deque[tuple[str, str | None, float]]] = [deque() for _ in range(count)]
         self.echo_sent = [0] * count
@@ -86,12 +93,16 @@ class HostileState:
         self.unexpected = 0
         self.samples: list[str] = []
         self.reply_ms: list[float] = []
+        self.sent_amplify_bytes = 0
+        self.bystander_reply_ms: list[float] = []
 
     def note(self, text: str) -> None:
         if len(self.samples) < 5:
             self.samples.append(text[:240])
 
     def on_text(self, i: int, raw: bytes) -> None:
+        if self.amplifier[i] and raw.startswith(b'{"action":"error"'):
+            self.amplify_reply_bytes.append(len(raw))
         try:
             message = json.loads(raw)
             action = message["action"]
@@ -143,7 +154,10 @@ class HostileState:
             self.note(f"socket {i}: reply {got!r} with nothing outstanding")
             return
         want, want_ref, sent_at = queue.popleft()
-        self.reply_ms.append((time.perf_counter() - sent_at) * 1000.0)
+        took_ms = (time.perf_counter() - sent_at) * 1000.0
+        self.reply_ms.append(took_ms)
+        if not self.hostile[i]:
+            self.bystander_reply_ms.append(took_ms)
         if got != want or (want_ref is not None and ref != want_ref):
             self.mismatched[i] += 1
             self.note(f"socket {i}: expected {want!r} ref {want_ref!r}, got {got!r} ref {ref!r}")
@@ -170,6 +184,7 @@ class Sender:
         self.state = state
         self.skipped = 0
         self.malformed_cursor = 0
+        self.wrong_items = b""
 
     def expect(self, i: int, kind: str, ref: str | None = None) -> None:
         self.state.pending[i].append((kind, ref, time.perf_counter()))
@@ -205,6 +220,20 @@ class Sender:
         )
         st.chat_sent[i] += 1
         st.sent["chat"] += 1
+
+    def amplify(self, i: int, size: int) -> None:
+        if not self.room_for_more(i):
+            return
+        st = self.state
+        ref = f"amp-{i}-{st.sent['amplify']}"
+        head = b'{"action":"tag","ref":"%s","payload":{"tags":[' % ref.encode()
+        if len(self.wrong_items) != size:
+            self.wrong_items = b",".join([b"1"] * max(1, (size - len(head) - 8) // 2)) + b"]}}"
+        frame = head + self.wrong_items
+        self.conns[i].send(frame)
+        st.sent["amplify"] += 1
+        st.sent_amplify_bytes += len(frame)
+        self.expect(i, "validation_error", ref)
 
     def malformed(self, i: int) -> None:
         if not self.room_for_more(i):
@@ -247,14 +276,15 @@ async def open_rooms(url: str, count: int, rooms: int) -> list[Conn]:
 
 async def run_hostile_soak(args: argparse.Namespace, probe: ServerProbe) -> dict[str, Any]:
     rss_before = probe.rss_bytes() / 2**20
-    conns = await open_rooms(args.url, args.connections, args.rooms)
+    conns = await open_rooms(args.url, args.connections + args.amplifiers, args.rooms)
     count = len(conns)
-    state = HostileState(count, args.rooms, args.hostile_every)
+    state = HostileState(count, args.rooms, args.hostile_every, args.amplifiers)
     for index, conn in enumerate(conns):
         conn.on_text = lambda c, p, i=index: state.on_text(i, p)
     sender = Sender(conns, state)
     everyone = list(range(count))
-    hostile = [i for i in everyone if state.hostile[i]]
+    hostile = [i for i in everyone if state.hostile[i] and not state.amplifier[i]]
+    amplifiers = [i for i in everyone if state.amplifier[i]]
     # Each kind starts its round robin elsewhere, so one tick's sends are spread out.
     third, half = count // 3, count // 2
     pacers = [
@@ -262,6 +292,10 @@ async def run_hostile_soak(args: argparse.Namespace, probe: ServerProbe) -> dict
         (Pacer(args.ping_rate * count, everyone[third:] + everyone[:third]), sender.ping),
         (Pacer(args.chat_rate * count, everyone[half:] + everyone[:half]), sender.chat),
         (Pacer(args.malformed_rate * len(hostile), hostile), sender.malformed),
+        (
+            Pacer(args.amplify_rate * len(amplifiers), amplifiers),
+            lambda i: sender.amplify(i, args.amplify_bytes),
+        ),
     ]
     broadcasts = 0
     next_broadcast = 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,16 +67,44 @@ TARGETS: list[Target] = [
     Target("chanx-django", "chanx_django", "main", "memory", "Channels in-memory layer"),
     Target("chanx-django-redis", "chanx_django", "main", "redis", "channels_redis"),
 ]
+# BENCH_CHANX_BEFORE=DIR adds chanx-fastapi-before: the same apps served by the chanx
+# packages of DIR, another commit's tree (`git archive REV packages | tar -x -C DIR`), so a
+# change is measured before and after in one run.
+CHANX_BEFORE = os.environ.get("BENCH_CHANX_BEFORE")
+if CHANX_BEFORE:
+    _before_src = [
+        Path(CHANX_BEFORE, "packages", p, "src") for p in ("chanx-core", "chanx-fastapi")
+    ]
+    TARGETS.append(
+        Target(
+            "chanx-fastapi-before",
+            "chanx_fastapi",
+            "main",
+            "memory",
+            f"chanx packages of {CHANX_BEFORE}",
+            env={"PYTHONPATH": os.pathsep.join(map(str, _before_src))},
+        )
+    )
 TARGETS_BY_NAME = {t.name: t for t in TARGETS}
 BASELINE = "raw-starlette"
 
 SCENARIOS = ["latency", "throughput", "broadcast", "memory", "soak"]
 # Run only when named (--scenarios hostile-soak): they need an app with rooms.
-EXTRA_SCENARIOS = ["hostile-soak"]
+EXTRA_SCENARIOS = ["hostile-soak", "hostile-soak-amplified"]
 # Correctness runs: one run each, not a median.
-ONCE = {"soak", "hostile-soak"}
+ONCE = {"soak", "hostile-soak", "hostile-soak-amplified"}
+# The load client's scenario for a runner scenario that only changes its parameters.
+LOADGEN_SCENARIO = {"hostile-soak-amplified": "hostile-soak"}
+# Scenarios served by each target's rooms app.
+ROOMS_SCENARIOS = {"hostile-soak", "hostile-soak-amplified"}
+# Two extra sockets each send 20 frames/s of about 63 KiB: a list of wrong-typed items.
+AMPLIFIERS = {"amplifiers": 2, "amplify-rate": 20, "amplify-bytes": 63 * 1024}
 # The app each target serves the hostile soak with: rooms, chat and an error policy.
-ROOMS_APPS = {"chanx-fastapi": "chanx_rooms", "chanx-fastapi-redis": "chanx_rooms"}
+ROOMS_APPS = {
+    "chanx-fastapi": "chanx_rooms",
+    "chanx-fastapi-redis": "chanx_rooms",
+    "chanx-fastapi-before": "chanx_rooms",
+}
 
 # Load-client arguments per scenario; "quick" is for development, "full" for published runs.
 PRESETS: dict[str, dict[str, dict[str, float]]] = {
@@ -86,6 +115,7 @@ PRESETS: dict[str, dict[str, dict[str, float]]] = {
         "memory": {"connections": 1000, "settle": 1},
         "soak": {"connections": 1000, "duration": 10},
         "hostile-soak": {"connections": 1000, "duration": 10, "rooms": 20},
+        "hostile-soak-amplified": {"connections": 1000, "duration": 10, "rooms": 20, **AMPLIFIERS},
     },
     "full": {
         "latency": {"pings": 5000, "warmup-pings": 500},
@@ -94,6 +124,7 @@ PRESETS: dict[str, dict[str, dict[str, float]]] = {
         "memory": {"connections": 1000, "settle": 2},
         "soak": {"connections": 1000, "duration": 60},
         "hostile-soak": {"connections": 1000, "duration": 60, "rooms": 20},
+        "hostile-soak-amplified": {"connections": 1000, "duration": 60, "rooms": 20, **AMPLIFIERS},
     },
 }
 

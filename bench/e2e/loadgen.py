@@ -12,6 +12,8 @@ Wire protocol every target speaks (see bench/README.md):
 hostile-soak adds rooms ({url}/room/{n}, apps/chanx_rooms.py):
   {"action":"chat","payload":{"sender":S,"seq":N,"text":T}}
       -> every member of the sender's room gets {"action":"room_chat","payload":{...same}}
+  {"action":"tag","payload":{"tags":[...]}}   (only the amplifiers send it, wrong-typed)
+      -> one validation_error frame
 """
 
 from __future__ import annotations
@@ -332,6 +334,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--ping-rate", type=float, default=1.0)
     p.add_argument("--chat-rate", type=float, default=0.08)
     p.add_argument("--malformed-rate", type=float, default=1.0)
+    # hostile-soak: extra sockets sending wrong-typed lists (error-frame amplification)
+    p.add_argument("--amplifiers", type=int, default=0)
+    p.add_argument("--amplify-rate", type=float, default=20.0, help="frames/s per amplifier")
+    p.add_argument("--amplify-bytes", type=int, default=63 * 1024)
     p.add_argument(
         "--rss-slope-limit",
         type=float,

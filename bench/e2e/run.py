@@ -28,10 +28,12 @@ from _setup import ensure_venvs, environment_info
 from _targets import (
     E2E_DIR,
     EXTRA_SCENARIOS,
+    LOADGEN_SCENARIO,
     ONCE,
     PRESETS,
     RESULTS_DIR,
     ROOMS_APPS,
+    ROOMS_SCENARIOS,
     SCENARIOS,
     TARGETS,
     TARGETS_BY_NAME,
@@ -47,13 +49,13 @@ def run_loadgen(
     target: Target, scenario: str, params: dict[str, float], *, core: str
 ) -> dict[str, Any]:
     budget = scenario_budget(scenario, params)
-    if scenario == "hostile-soak":
+    if scenario in ROOMS_SCENARIOS:
         target = dataclasses.replace(target, module=ROOMS_APPS[target.name])
     with running_server(target, log_dir=LOG_DIR) as server:
         cmd = [
             "taskset", "-c", core, str(venv_python("client")), str(E2E_DIR / "loadgen.py"),
-            scenario, "--url", server.url, "--server-pid", str(server.pid),
-            "--timeout", str(budget),
+            LOADGEN_SCENARIO.get(scenario, scenario), "--url", server.url,
+            "--server-pid", str(server.pid), "--timeout", str(budget),
         ]  # fmt: skip
         for key, value in params.items():
             cmd += [f"--{key}", str(value)]
@@ -76,7 +78,7 @@ def run_loadgen(
         result["server_tracebacks"] = log.count("Traceback")
         if log.count("Traceback") > log.count("ClientDisconnected"):
             result["server_log"] = log_tail(server.log)
-        if scenario == "hostile-soak":
+        if scenario in ROOMS_SCENARIOS:
             add_log_figures(result, log)
         return result
 
@@ -163,8 +165,9 @@ def main(argv: list[str]) -> int:
         print(f"expected targets from {sorted(TARGETS_BY_NAME)} and scenarios from"
               f" {SCENARIOS + EXTRA_SCENARIOS}, but got {unknown + bad_scenarios!r}")  # fmt: skip
         return 2
-    if "hostile-soak" in scenarios and (no_rooms := [n for n in names if n not in ROOMS_APPS]):
-        print(f"hostile-soak needs a rooms app; targets with one: {sorted(ROOMS_APPS)},"
+    rooms = ROOMS_SCENARIOS.intersection(scenarios)
+    if rooms and (no_rooms := [n for n in names if n not in ROOMS_APPS]):
+        print(f"{sorted(rooms)} need a rooms app; targets with one: {sorted(ROOMS_APPS)},"
               f" but got {no_rooms!r}")  # fmt: skip
         return 2
     if (os.cpu_count() or 1) < 2:

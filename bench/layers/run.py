@@ -32,7 +32,7 @@ TIMEOUT = 120.0
 
 def make_layer(kind: str, url: str, prefix: str) -> Any:
     if kind == "chanx-redis":
-        from chanx.core.layers.redis import RedisChannelLayer
+        from chanx.redis import RedisChannelLayer
 
         return RedisChannelLayer([url], prefix=prefix, capacity=100_000)
     if kind == "channels-redis-core":

@@ -39,6 +39,21 @@ class TypingMessage(BaseMessage):
     payload: bool
 
 
+class Reading(BaseModel):
+    sensor: str
+    value: float
+
+
+class ReadingMessage(BaseMessage):
+    action: Literal["reading"] = "reading"
+    payload: Reading
+
+
+class TagsMessage(BaseMessage):
+    action: Literal["tags"] = "tags"
+    payload: list[str]
+
+
 class Bench(AsyncJsonWebsocketConsumer):
     channel_layer_alias = None
 
@@ -54,12 +69,25 @@ class Bench(AsyncJsonWebsocketConsumer):
     async def typing(self, message: TypingMessage) -> None:
         return None
 
+    @ws_handler
+    async def reading(self, message: ReadingMessage) -> None:
+        return None
+
+    @ws_handler
+    async def tags(self, message: TagsMessage) -> None:
+        return None
+
 
 FRAMES = {
     "ping": '{"action":"ping"}',
     "chat": '{"action":"chat","payload":{"room":1,"text":"hello there"}}',
     "typing": '{"action":"typing","payload":true}',
     "unknown": '{"action":"nope"}',
+    "invalid": '{"action":"chat","payload":{"room":"x","text":5}}',
+    # a float field: chanx screens its text for a non-finite value
+    "reading": '{"action":"reading","payload":{"sensor":"t1","value":21.5}}',
+    # 64 KB of wrong-typed list items: the amplification attack (one error per item)
+    "wrong-64k": '{"action":"tags","payload":[' + ",".join("1" * 32_000) + "]}",
 }
 
 
@@ -100,7 +128,7 @@ async def main() -> None:
     n = 20_000
     print(f"{'frame':<10} {'µs/frame (median of 5)':>24}")
     for name, frame in FRAMES.items():
-        runs = [await measure(frame, n) for _ in range(5)]
+        runs = [await measure(frame, n if len(frame) < 1000 else 50) for _ in range(5)]
         print(f"{name:<10} {statistics.median(runs):>24.2f}")
     runs = [baseline(n) for _ in range(5)]
     note = "(json.loads + validate_python + dump, chat)"

@@ -1,8 +1,12 @@
 """The documentation's code runs: every Python block of README.md and docs/*.md.
 
-Each page's ```python blocks run top to bottom in one fresh module, as a reader would paste
-them; then every ``test_*`` function the page defines is run. ```json blocks must parse.
-A block right after ``<!-- not-run: reason -->`` (e.g. one needing Redis) is only compiled.
+Each page's ```python blocks run top to bottom, as a reader would paste them, in one fresh
+module per page; a block under ``<!-- file: main.py -->`` (or ``(append)``) runs in the
+module ``main`` instead, so a later block's ``from main import app`` finds it, as in the
+files the guide lays out. Then every ``test_*`` function the page defines is run, except
+those taking pytest fixtures (``nox -s guides`` runs them with pytest). ```json
+blocks must parse. A block right after ``<!-- not-run: reason -->`` is only compiled.
+``nox -s guides`` (tests/guides/runner.py) follows the same pages outside the repository.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ FENCE = re.compile(
     re.MULTILINE | re.DOTALL,
 )
 NOT_RUN = re.compile(r"<!--\s*not-run\b[^>]*-->\s*$")
+FILE = re.compile(r"<!--\s*file:\s*(?P<path>\S+)[^>]*-->\s*$")
 TEST_TIMEOUT = 10.0
 
 
@@ -39,6 +44,7 @@ class Block:
     lang: str
     code: str
     run: bool
+    module: str | None = None  # "main" for a block under <!-- file: main.py -->
 
     @property
     def where(self) -> str:
@@ -54,8 +60,12 @@ def blocks(page: Path) -> Iterator[Block]:
         code = "".join(
             row.removeprefix(indent) for row in match.group("body").splitlines(keepends=True)
         )
-        run = NOT_RUN.search(before) is None
-        yield Block(page, line, match.group("lang").lower(), code, run)
+        file = FILE.search(before)
+        run = NOT_RUN.search(before) is None and (file is None or "(not-run" not in file[0])
+        module = None
+        if file is not None and file.group("path").endswith(".py"):
+            module = file.group("path").removesuffix(".py").replace("/", ".")
+        yield Block(page, line, match.group("lang").lower(), code, run, module)
 
 
 def compile_block(block: Block) -> types.CodeType:
@@ -75,11 +85,29 @@ def test_every_page_is_checked() -> None:
     assert {"README.md", "index.md", "concepts.md", "fastapi.md"} <= names
 
 
+def _module(name: str, page: Path, created: list[str]) -> types.ModuleType:
+    """The module ``name`` for this page, created (with parent packages) on first use."""
+    if name in created:
+        return sys.modules[name]
+    parts = name.split(".")
+    for depth in range(1, len(parts) + 1):
+        dotted = ".".join(parts[:depth])
+        if dotted in created:
+            continue
+        assert dotted not in sys.modules, f"{page.name}: a guide file shadows module {dotted!r}"
+        module = types.ModuleType(dotted)
+        module.__file__ = str(page)
+        if depth < len(parts):
+            module.__path__ = []
+        sys.modules[dotted] = module  # pydantic and typing look classes up by module
+        created.append(dotted)
+    return sys.modules[name]
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
 async def test_page_code_runs(page: Path, fresh_layer: None) -> None:
-    module = types.ModuleType(f"docs_snippet_{page.stem}")
-    module.__file__ = str(page)
-    sys.modules[module.__name__] = module  # pydantic and typing look classes up by module
+    created: list[str] = []
+    page_module = _module(f"docs_snippet_{page.stem}", page, created)
     try:
         for block in blocks(page):
             if block.lang == "json" and block.run:
@@ -90,11 +118,20 @@ async def test_page_code_runs(page: Path, fresh_layer: None) -> None:
             elif block.lang in {"python", "py"}:
                 code = compile_block(block)
                 if block.run:
+                    module = (
+                        page_module
+                        if block.module is None
+                        else _module(block.module, page, created)
+                    )
                     exec(code, module.__dict__)
         tests = [
             func
-            for name, func in vars(module).items()
-            if name.startswith("test_") and inspect.isfunction(func)
+            for name in created
+            for attribute, func in vars(sys.modules[name]).items()
+            if attribute.startswith("test_")
+            and inspect.isfunction(func)
+            # A test that takes pytest fixtures runs under real pytest, in nox -s guides.
+            and not inspect.signature(func).parameters
         ]
         for func in tests:
             with anyio.fail_after(TEST_TIMEOUT):
@@ -102,4 +139,5 @@ async def test_page_code_runs(page: Path, fresh_layer: None) -> None:
                 if inspect.isawaitable(result):
                     await result
     finally:
-        del sys.modules[module.__name__]
+        for name in created:
+            del sys.modules[name]

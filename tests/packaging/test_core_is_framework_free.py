@@ -2,7 +2,8 @@
 
 A fresh interpreter installs an import hook that refuses the frameworks, imports chanx.core
 and every module below it, and reports what ended up in ``sys.modules``. Modules that need
-an optional extra (redis, msgspec, the CLI's typer/rich) are reported when it is missing.
+an optional extra (msgspec, the CLI's typer/rich) are reported when it is missing. Backends
+live in their own distributions, so core imports no backend's client library either.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import textwrap
 from tests.conftest import IN_CI
 
 FRAMEWORKS = ("starlette", "fastapi", "django", "channels", "daphne", "uvicorn")
-OPTIONAL_EXTRAS = ("redis", "msgspec", "typer", "rich")
+# Refused like the frameworks: the Redis layer lives in chanx-redis.
+BACKEND_LIBRARIES = ("redis", "hiredis")
+OPTIONAL_EXTRAS = ("msgspec", "typer", "rich")
 
 _PROBE = textwrap.dedent(
     """
@@ -57,7 +60,7 @@ _PROBE = textwrap.dedent(
     }}
     print(json.dumps(report))
     """
-).format(frameworks=FRAMEWORKS, optional=OPTIONAL_EXTRAS)
+).format(frameworks=FRAMEWORKS + BACKEND_LIBRARIES, optional=OPTIONAL_EXTRAS)
 
 
 def test_core_imports_without_frameworks() -> None:

@@ -1,6 +1,6 @@
 """Build every distribution and check what the wheels and sdists ship.
 
-``chanx`` is a PEP 420 namespace shared by four distributions: a wheel that shipped
+``chanx`` is a PEP 420 namespace shared by several distributions: a wheel that shipped
 ``chanx/__init__.py`` would shadow the others' subpackages once installed side by side.
 """
 
@@ -58,7 +58,7 @@ def _dist_name(filename: str) -> str:
 def test_one_wheel_and_one_sdist_per_package(dist_dir: Path) -> None:
     wheels = sorted(_dist_name(p.name) for p in dist_dir.glob("*.whl"))
     sdists = sorted(_dist_name(p.name) for p in dist_dir.glob("*.tar.gz"))
-    assert len(PACKAGES) == 4
+    assert len(PACKAGES) == 5
     assert wheels == sorted(PACKAGES)
     assert sdists == sorted(PACKAGES)
 

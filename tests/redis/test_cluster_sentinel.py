@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 import pytest
 
-from chanx.core.layers.redis import RedisChannelLayer
+from chanx.redis import RedisChannelLayer
 from chanx.testing.layers import ChannelLayerConformance
 
 from ._servers import (
@@ -146,7 +146,7 @@ async def test_cluster_group_spans_slots_and_instances(cluster_url: str) -> None
 
 
 def test_cluster_keys_of_an_inbox_share_a_slot(cluster_url: str) -> None:
-    from chanx.core.layers._redis_scripts import counts_key, inbox_key
+    from chanx.redis._scripts import counts_key, inbox_key
 
     port = int(cluster_url.split(":")[-1])
     slots = {

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chanx.core.layers import ChannelFull
-from chanx.core.layers.redis import RedisChannelLayer
+from chanx.redis import RedisChannelLayer
 from chanx.testing.layers import ChannelLayerConformance
 
 try:

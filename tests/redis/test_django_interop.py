@@ -19,7 +19,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test.utils import override_settings
 
-from chanx.core.layers.redis import RedisChannelLayer
+from chanx.redis import RedisChannelLayer
 
 pytestmark = pytest.mark.redis
 
@@ -42,7 +42,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 async def test_channels_consumer_on_chanx_redis_layer(redis_url: str) -> None:
     prefix = f"interop-{uuid.uuid4().hex[:8]}"
     backend = {
-        "BACKEND": "chanx.core.layers.redis.RedisChannelLayer",
+        "BACKEND": "chanx.redis.RedisChannelLayer",
         "CONFIG": {"hosts": [redis_url], "prefix": prefix, "capacity": 50},
     }
     outside = RedisChannelLayer([redis_url], prefix=prefix)

@@ -10,7 +10,7 @@ import anyio
 import pytest
 from redis.exceptions import RedisError
 
-from chanx.core.layers.redis import RedisChannelLayer
+from chanx.redis import RedisChannelLayer
 
 from ._servers import RedisProcess, free_port
 
@@ -59,7 +59,7 @@ async def test_layer_recovers_after_redis_restart(
             while not condition():  # noqa: ASYNC110 - polls layer counters, bounded by fail_after
                 await anyio.sleep(0.01)
 
-        caplog.set_level(logging.WARNING, logger="chanx.core.layers.redis")
+        caplog.set_level(logging.WARNING, logger="chanx.redis")
         with anyio.fail_after(30):
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(consume)

@@ -12,14 +12,13 @@ import anyio
 import pytest
 from asgiref.sync import async_to_sync
 
-import chanx.core.layers.redis as redis_module
 from chanx.core.layers import ChannelFull, ChannelLayer
-from chanx.core.layers._redis_connection import HashRing, parse_hosts, parse_url
-from chanx.core.layers.redis import (
+from chanx.redis import (
     JsonSerializer,
     MsgpackSerializer,
     RedisChannelLayer,
 )
+from chanx.redis._connection import HashRing, parse_hosts, parse_url
 
 pytestmark = pytest.mark.redis
 
@@ -34,11 +33,6 @@ async def layer(redis_url: str) -> AsyncIterator[RedisChannelLayer]:
     yield layer
     await layer.flush()
     await layer.close()
-
-
-def test_public_names_are_sorted() -> None:
-    assert redis_module.__all__ == sorted(redis_module.__all__)
-    assert "RedisChannelLayer" in redis_module.__all__
 
 
 def test_layer_satisfies_the_protocol() -> None:
@@ -366,7 +360,7 @@ async def test_messages_queued_before_the_subscription_come_first(redis_url: str
 
 
 async def test_group_messages_to_a_silent_inbox_keep_only_live_ones(redis_url: str) -> None:
-    from chanx.core.layers._redis_scripts import encode_entry, inbox_key, split_entry
+    from chanx.redis._scripts import encode_entry, inbox_key, split_entry
 
     prefix = _prefix()
     one = RedisChannelLayer.from_url(redis_url, prefix=prefix, capacity=2, expiry=30)

@@ -1,16 +1,17 @@
-"""The lean RESP2 connection: replies split anywhere still resolve, in order."""
+"""The layer's own connection: replies split anywhere resolve in order, RESP2 and RESP3."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+import hiredis
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from chanx.core.layers._redis_wire import Wire
+from chanx.redis._wire import Wire
 
 
 class FakeTransport(asyncio.Transport):
@@ -158,3 +159,61 @@ async def test_published_messages_go_to_on_push_and_confirmations_to_commands(
     assert subscribe.result() == [b"subscribe", b"inbox", 1]
     assert ping.result() == b"PONG"
     assert pushed == [b"one", b"two"]
+
+
+REAL_READER = hiredis.Reader
+
+
+class CountingReader:
+    """Stands in for hiredis.Reader and counts the bytes it is given."""
+
+    def __init__(self, **options: Any) -> None:
+        self.reader = REAL_READER(**options)
+        self.fed = 0
+
+    def feed(self, data: bytes) -> None:
+        self.fed += len(data)
+        self.reader.feed(data)
+
+    def gets(self) -> Any:
+        return self.reader.gets()
+
+
+async def test_a_reply_split_into_many_chunks_is_parsed_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Regression: an incomplete reply used to be re-parsed from its start on every chunk,
+    # which is quadratic for a large LPOP batch arriving in many reads.
+    readers: list[CountingReader] = []
+
+    def make(**options: Any) -> CountingReader:
+        readers.append(CountingReader(**options))
+        return readers[-1]
+
+    monkeypatch.setattr(hiredis, "Reader", make)
+    wire, _ = make_wire()
+    future = wire.command("LPOP", "inbox", 512)
+    entries = [b"%d\x00a\x00" % index + b"x" * 200 for index in range(512)]
+    reply = b"*512\r\n" + b"".join(b"$%d\r\n%b\r\n" % (len(e), e) for e in entries)
+    for start in range(0, len(reply), 1000):
+        wire.data_received(reply[start : start + 1000])
+    assert future.result() == entries
+    assert readers[0].fed == len(reply)  # every byte went to the parser exactly once
+
+
+async def test_bytes_that_are_not_resp_fail_the_connection() -> None:
+    wire, transport = make_wire()
+    pending = wire.command("PING")
+    wire.data_received(b"?what\r\n")
+    with pytest.raises(RedisConnectionError, match="not RESP"):
+        pending.result()
+    assert transport.closing
+
+
+async def test_resp3_message_pushes_never_answer_a_command() -> None:
+    # Regression: RESP3 pushes were dropped or taken for replies. A message that arrives
+    # after the subscriber let go of on_push is skipped; the command still gets its reply.
+    wire, _ = make_wire()
+    ping = wire.command("PING")
+    wire.data_received(b">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nx\r\n+PONG\r\n")
+    assert ping.result() == b"PONG"

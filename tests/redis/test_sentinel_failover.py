@@ -12,7 +12,7 @@ import anyio
 import pytest
 from redis.exceptions import RedisError
 
-from chanx.core.layers.redis import RedisChannelLayer
+from chanx.redis import RedisChannelLayer
 
 from ._servers import RedisProcess, SentinelProcess, cli, free_port, wait_until
 

@@ -12,6 +12,7 @@ from chanx.core.types import Message, Receive, Scope, Send
 from chanx.testing import (
     CommunicatorTimeoutError,
     ConnectResult,
+    HandshakeRefusedError,
     UnexpectedEventError,
     WebsocketCommunicator,
 )
@@ -172,9 +173,10 @@ async def test_http_response_denial() -> None:
         await send({"type": "websocket.http.response.body", "body": b"no ", "more_body": True})
         await send({"type": "websocket.http.response.body", "body": b"token"})
 
-    async with WebsocketCommunicator(app, "/ws") as ws:
-        assert ws.response_status == 401
-        assert not ws.accepted
+    with pytest.raises(HandshakeRefusedError, match="HTTP 401") as refused:
+        async with WebsocketCommunicator(app, "/ws"):
+            pass
+    assert refused.value.response_status == 401
     result = await WebsocketCommunicator(app, "/ws").connect()
     assert result.response_body == b"no token"
     assert result.response_headers == ((b"content-type", b"text/plain"),)

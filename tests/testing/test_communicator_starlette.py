@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from chanx.testing import WebsocketCommunicator
+from chanx.testing import HandshakeRefusedError, WebsocketCommunicator
 
 
 async def echo(websocket: WebSocket) -> None:
@@ -52,7 +53,26 @@ async def test_starlette_denial_response() -> None:
     await ws.disconnect()
 
 
-async def test_starlette_unknown_route_is_closed_before_accept() -> None:
-    async with WebsocketCommunicator(app, "/nowhere") as ws:
-        assert not ws.accepted
-        assert ws.close_code == 1000
+async def test_an_unknown_route_raises_on_enter_with_the_close_code() -> None:
+    # Seen: `async with` on a wrong path went on, and the test failed later with a
+    # misleading "the app finished without a frame".
+    with pytest.raises(HandshakeRefusedError, match=r"'/nowhere'.*code 1000") as caught:
+        async with WebsocketCommunicator(app, "/nowhere"):
+            pytest.fail("the body must not run after a refused handshake")
+    assert (caught.value.close_code, caught.value.response_status) == (1000, 403)
+
+
+async def test_a_denial_response_raises_on_enter_with_the_status() -> None:
+    with pytest.raises(HandshakeRefusedError, match="HTTP 401 and body b'bad token'") as caught:
+        async with WebsocketCommunicator(app, "/ws/lobby?token=wrong"):
+            pass
+    assert caught.value.response_status == 401
+    assert caught.value.close_code is None
+    assert caught.value.result.response_body == b"bad token"
+
+
+async def test_connect_returns_a_refusal_instead_of_raising() -> None:
+    ws = WebsocketCommunicator(app, "/nowhere")
+    result = await ws.connect()
+    assert (result.accepted, result.close_code, result.response_status) == (False, 1000, 403)
+    await ws.disconnect()

@@ -32,7 +32,7 @@ from tests.testing.consumers import (
 FIXTURE_SHARED = settings(
     deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-ERROR_KEYS = {"code", "detail", "errors"}
+ERROR_KEYS = {"code", "detail", "errors", "error_count"}
 
 
 @settings(max_examples=100)

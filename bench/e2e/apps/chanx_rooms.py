@@ -2,10 +2,11 @@
 
 ``/ws/room/{room}`` joins the group ``room-{room}`` and the group ``bench``. On top of the
 bench protocol (ping, echo, broadcast to ``bench``) it speaks ``chat``: the payload is sent
-to every member of the sender's room (the sender too) as ``room_chat``. Frames larger than
-64 KiB get a ``frame_too_large`` error frame instead of a close, so oversized frames can
-be part of the malformed stream. Logging is configured with level names, so the runner
-can count ERROR lines in the server log.
+to every member of the sender's room (the sender too) as ``room_chat``; and ``tag``, whose
+payload holds a list of strings (the amplification attacker sends wrong-typed lists).
+Frames larger than 64 KiB get a ``frame_too_large`` error frame instead of a close, so
+oversized frames can be part of the malformed stream. Logging is configured with level
+names, so the runner can count ERROR lines in the server log.
 
 BENCH_LAYER=memory (default) uses chanx's in-memory layer, BENCH_LAYER=redis chanx's own
 Redis layer at BENCH_REDIS_URL.
@@ -55,6 +56,15 @@ class RoomChatMessage(BaseMessage):
     payload: ChatPayload
 
 
+class TagsPayload(BaseModel):
+    tags: list[str]
+
+
+class TagMessage(BaseMessage):
+    action: Literal["tag"] = "tag"
+    payload: TagsPayload
+
+
 class RoomConsumer(AsyncJsonWebsocketConsumer):
     channel_layer_alias = "default"
     max_frame_bytes = MAX_FRAME_BYTES
@@ -83,6 +93,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     @ws_handler
     async def handle_chat(self, message: ChatMessage) -> None:
         await self.broadcast_message(RoomChatMessage(payload=message.payload), self.room_group)
+
+    @ws_handler
+    async def handle_tag(self, message: TagMessage) -> None:
+        return None
 
 
 app = FastAPI()

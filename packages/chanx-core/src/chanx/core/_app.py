@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chanx.core._adapters import FrameworkAdapter, adapter_for_scope
@@ -37,6 +38,18 @@ class ConsumerApp:
         self._adapter: FrameworkAdapter | None = None
         self._resolved = False
 
+    def serve_connection(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """The coroutine that serves one connection: a new consumer instance's ``serve``.
+
+        A wrapper app (a framework's endpoint) awaits it directly, so no extra coroutine
+        frame stays on an idle connection's stack.
+        """
+        if not self._resolved:
+            self._adapter = self.consumer_class.framework or adapter_for_scope(scope)
+            self._resolved = True
+        consumer: _Served = self.consumer_class(**self.consumer_initkwargs)
+        return consumer.serve(scope, receive, send, self._adapter)
+
     if TYPE_CHECKING:
         # Type checkers see a gradual signature: Starlette annotates websocket endpoints as
         # functions of a WebSocket, yet hands callable objects like this one the ASGI triple.
@@ -46,11 +59,7 @@ class ConsumerApp:
     else:
 
         async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            if not self._resolved:
-                self._adapter = self.consumer_class.framework or adapter_for_scope(scope)
-                self._resolved = True
-            consumer: _Served = self.consumer_class(**self.consumer_initkwargs)
-            await consumer.serve(scope, receive, send, self._adapter)
+            await self.serve_connection(scope, receive, send)
 
     def __repr__(self) -> str:
         return f"<ConsumerApp {self.consumer_class.__module__}.{self.consumer_class.__qualname__}>"

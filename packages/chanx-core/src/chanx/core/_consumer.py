@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Coroutine, Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 from pydantic import ValidationError
 
@@ -21,10 +21,17 @@ from chanx.core._adapters import FrameworkAdapter, adapter_for_scope
 from chanx.core._app import ConsumerApp
 from chanx.core._auth import AuthResult, BaseAuthenticator
 from chanx.core._connection import Connection
-from chanx.core._errors import ErrorCode, describe_decode_error, encode_error, extract_ref
+from chanx.core._errors import (
+    ErrorCode,
+    describe_decode_error,
+    encode_error,
+    extract_ref,
+    unknown_action_detail,
+)
 from chanx.core._frames import shared_gate
 from chanx.core._groups import SEND_TEXT_EVENT, frame_event, layer_for, numbered, targets
 from chanx.core._handshake import reject
+from chanx.core._hardening import PRECHECK_LENGTH, Precheck, may_be_non_finite
 from chanx.core._limits import (
     POLICY_VIOLATION,
     TRY_AGAIN_LATER,
@@ -125,6 +132,8 @@ class AsyncJsonWebsocketConsumer(LayerSends):
     _chanx_routes: ClassVar[ConsumerRoutes]
     _validate_frame: ClassVar[staticmethod[[str | bytes], Any]]
     _validate_event: ClassVar[staticmethod[[Any], Any]]
+    _precheck_frame: ClassVar[staticmethod[[str | bytes], Any]]
+    _float_models: ClassVar[frozenset[type[Any]]]
 
     scope: Scope
     user: Any
@@ -138,9 +147,16 @@ class AsyncJsonWebsocketConsumer(LayerSends):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        routes = cls._chanx_routes = build_consumer_routes(cls, defining_namespace())
+        cls._compile_routes(defining_namespace())
+
+    @classmethod
+    def _compile_routes(cls, namespace: dict[str, Any]) -> None:
+        routes = cls._chanx_routes = build_consumer_routes(cls, namespace)
         cls._validate_frame = staticmethod(routes.ws.validate_json)
         cls._validate_event = staticmethod(routes.event.validate_python)
+        precheck = Precheck(routes.ws.decoder, routes.ws.models)
+        cls._precheck_frame = staticmethod(precheck.validate_json)
+        cls._float_models = precheck.float_models
 
     def __init__(self, **initkwargs: Any) -> None:
         for key, value in initkwargs.items():
@@ -331,14 +347,30 @@ class AsyncJsonWebsocketConsumer(LayerSends):
             return await self._complete(None)
         routes = self._chanx_routes.ws
         try:
+            # The pre-check bounds the cost of a hostile frame; see chanx.core._hardening.
+            checked = len(data) > PRECHECK_LENGTH
+            if checked:
+                self._precheck_frame(data)
             message = self._validate_frame(data)
+            floats = not checked and type(message) in self._float_models
+            if floats and may_be_non_finite(cast(str, data)):
+                self._precheck_frame(data)
         except ValidationError as exc:
             code, detail, errors = describe_decode_error(exc, routes.by_key)
             ref = extract_ref(data) if code != ErrorCode.INVALID_JSON else None
             await self._send_text(encode_error(code, detail, errors=errors, ref=ref))
             return await self._complete(ref)
+        except Exception:  # a validator raised something pydantic does not convert
+            logger.exception("%s: validating a frame failed", type(self).__qualname__)
+            detail = "the frame could not be validated; the error was logged"
+            await self._send_text(encode_error(ErrorCode.HANDLER_ERROR, detail))
+            return await self._complete(None)
         ref = message.ref
-        handler = routes.by_key[message.action]
+        handler = routes.by_key.get(message.action)
+        if handler is None:  # a placeholder of a consumer with fewer than two handlers
+            detail = unknown_action_detail(message.action, routes.by_key)
+            await self._send_text(encode_error(ErrorCode.UNKNOWN_ACTION, detail, ref=ref))
+            return await self._complete(ref)
         try:
             result = await handler.func(self, message)
         except Exception:
@@ -481,4 +513,4 @@ class AsyncJsonWebsocketConsumer(LayerSends):
             await layer.group_send(group, event)
 
 
-AsyncJsonWebsocketConsumer._chanx_routes = build_consumer_routes(AsyncJsonWebsocketConsumer, {})
+AsyncJsonWebsocketConsumer._compile_routes({})

@@ -1,20 +1,34 @@
 """Error frames: one schema for every input a consumer cannot handle.
 
 Codes are stable strings clients can switch on; ``detail`` is for humans; tracebacks and
-internal values never appear in a frame.
+internal values never appear in a frame. An error frame is small whatever the input: at
+most `MAX_LISTED_ERRORS` field errors plus their total count, every string clipped.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails, SchemaValidator, core_schema
 
-from chanx.core._messages import ErrorMessage, ErrorPayload
+__all__ = [
+    "MAX_LISTED_ERRORS",
+    "ErrorCode",
+    "FieldErrors",
+    "describe_decode_error",
+    "encode_error",
+    "extract_ref",
+    "unknown_action_detail",
+]
 
-__all__ = ["ErrorCode", "describe_decode_error", "encode_error", "extract_ref"]
+#: Field errors an error frame lists; the rest are only counted.
+MAX_LISTED_ERRORS = 10
+_MAX_LOC_DEPTH = 16
+_MAX_MESSAGE = 200
+_MAX_DESCRIBED_ERRORS = 1000
 
 
 class ErrorCode:
@@ -34,49 +48,104 @@ class ErrorCode:
     OVERLOADED = "overloaded"
 
 
+class FieldErrors(NamedTuple):
+    """The field errors an error frame lists, and how many there were in all."""
+
+    listed: list[dict[str, Any]]
+    total: int
+
+
 def encode_error(
     code: str,
     detail: str,
     *,
-    errors: list[dict[str, Any]] | None = None,
+    errors: FieldErrors | None = None,
     ref: str | int | None = None,
 ) -> str:
-    """Return the JSON text of an error frame."""
-    payload = ErrorPayload(code=code, detail=detail, errors=errors)
-    return ErrorMessage(payload=payload, ref=ref).model_dump_json()
+    """Return the JSON text of an error frame (`ErrorMessage`'s shape).
+
+    Built directly rather than through the models: its parts are already plain JSON
+    values, and the error path must stay as cheap as the input that caused it.
+    """
+    payload: dict[str, Any] = {"code": code, "detail": detail}
+    if errors is not None:
+        payload["errors"] = errors.listed
+        payload["error_count"] = errors.total
+    frame: dict[str, Any] = {"action": "error", "payload": payload}
+    if ref is not None:
+        frame["ref"] = ref
+    # ASCII: a lone surrogate the client sent (quoted in a detail) stays valid UTF-8.
+    return json.dumps(frame, separators=(",", ":"))
+
+
+# Reads only ``ref``: the rest of the frame is parsed but never becomes Python objects.
+_ref_only = SchemaValidator(
+    core_schema.typed_dict_schema(
+        {
+            "ref": core_schema.typed_dict_field(
+                core_schema.union_schema(
+                    [core_schema.str_schema(strict=True), core_schema.int_schema(strict=True)]
+                ),
+                required=False,
+            )
+        }
+    )
+)
 
 
 def extract_ref(raw: str | bytes) -> str | int | None:
     """Best-effort ``ref`` of a frame that failed validation (only on the error path)."""
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
+        ref: str | int | None = _ref_only.validate_json(raw).get("ref")
+    except ValueError:  # not JSON, not an object, or a ref of another type
         return None
-    ref = data.get("ref") if isinstance(data, dict) else None
-    return ref if isinstance(ref, (str, int)) and not isinstance(ref, bool) else None
+    return ref
 
 
 def _clip(text: str, limit: int = 64) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _field_errors(exc: ValidationError, tags: frozenset[str]) -> list[dict[str, Any]]:
-    errors = []
-    for error in exc.errors(include_url=False, include_context=False, include_input=False):
-        loc = list(error["loc"])
-        if loc and loc[0] in tags:  # a discriminated union puts the matched tag first
-            loc = loc[1:]
-        errors.append({"loc": loc, "msg": error["msg"], "type": error["type"]})
-    return errors
+def _clip_loc(loc: tuple[int | str, ...], tags: frozenset[str]) -> list[int | str]:
+    if loc and loc[0] in tags:  # a discriminated union puts the matched tag first
+        loc = loc[1:]
+    # Keys come from the client: a location names at most a few clipped ones.
+    return [part if isinstance(part, int) else _clip(part) for part in loc[:_MAX_LOC_DEPTH]]
+
+
+def _field_errors(errors: list[ErrorDetails], tags: frozenset[str]) -> FieldErrors:
+    listed = [
+        {
+            "loc": _clip_loc(error["loc"], tags),
+            "msg": _clip(error["msg"], _MAX_MESSAGE),
+            "type": error["type"],
+        }
+        for error in errors[:MAX_LISTED_ERRORS]
+    ]
+    return FieldErrors(listed, len(errors))
+
+
+def unknown_action_detail(action: object, known: Iterable[str], field: str = "action") -> str:
+    """``detail`` of an ``unknown_action`` error: the value received and the known ones."""
+    expected = ", ".join(repr(tag) for tag in sorted(known)) or "none"
+    shown = repr(_clip(str(action))) if action is not None else "value"
+    return f"unknown {field} {shown}; expected one of {expected}"
 
 
 def describe_decode_error(
     exc: ValidationError, known: Iterable[str], *, field: str = "action"
-) -> tuple[str, str, list[dict[str, Any]] | None]:
+) -> tuple[str, str, FieldErrors | None]:
     """Turn a decoder's `ValidationError` into ``(code, detail, field errors)``."""
     tags = frozenset(known)
     expected = ", ".join(repr(tag) for tag in sorted(tags)) or "none"
-    first = exc.errors(include_url=False, include_input=False)[0]
+    total = exc.error_count()
+    if total > _MAX_DESCRIBED_ERRORS:
+        # Only a frame that passed the pre-check gets here (a small one, or one whose
+        # errors come from the user's validators): listing would cost more than it tells.
+        detail = f"frame does not match the message schema ({total} errors, too many to list)"
+        return ErrorCode.VALIDATION_ERROR, detail, FieldErrors([], total)
+    errors = exc.errors(include_url=False, include_input=False)  # computed once
+    first = errors[0]
     kind = first["type"]
     if kind == "json_invalid":
         return (
@@ -94,14 +163,9 @@ def describe_decode_error(
         return ErrorCode.MISSING_ACTION, f"frame has no {field!r}; expected one of {expected}", None
     if kind == "union_tag_invalid":
         tag = (first.get("ctx") or {}).get("tag")
-        shown = repr(_clip(str(tag))) if tag is not None else "value"
-        return (
-            ErrorCode.UNKNOWN_ACTION,
-            f"unknown {field} {shown}; expected one of {expected}",
-            None,
-        )
+        return ErrorCode.UNKNOWN_ACTION, unknown_action_detail(tag, tags, field), None
     return (
         ErrorCode.VALIDATION_ERROR,
         "frame does not match the message schema",
-        _field_errors(exc, tags),
+        _field_errors(errors, tags),
     )

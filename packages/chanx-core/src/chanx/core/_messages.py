@@ -69,8 +69,12 @@ class BaseMessage(_Discriminated):
 
     ``ref`` is an optional client-chosen correlation id: it is echoed on the reply and on
     any error frame the request causes, and left out of the JSON when unset.
+
+    Floats must be finite (``inf`` and ``NaN`` are refused, since JSON cannot carry them);
+    a model that needs them sets ``model_config = ConfigDict(allow_inf_nan=True)``.
     """
 
+    model_config = ConfigDict(allow_inf_nan=False)
     __abstract__ = True
     _discriminator: ClassVar[str] = "action"
 
@@ -107,13 +111,18 @@ class PongMessage(BaseMessage):
 
 
 class ErrorPayload(BaseModel):
-    """What went wrong: a stable ``code``, a human ``detail`` and, for validation, ``errors``."""
+    """What went wrong: a stable ``code``, a human ``detail`` and, for validation, ``errors``.
+
+    ``errors`` lists at most ten field errors, and ``error_count`` says how many were
+    found, so an error frame stays small whatever the request held.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     code: str
     detail: str
     errors: list[dict[str, Any]] | None = Field(default=None, exclude_if=_is_none)
+    error_count: int | None = Field(default=None, exclude_if=_is_none)
 
 
 class ErrorMessage(BaseMessage):

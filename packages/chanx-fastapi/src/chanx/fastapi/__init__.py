@@ -1,7 +1,8 @@
 """Chanx for FastAPI and Starlette.
 
-Consumers are ASGI apps: mount ``Consumer.as_asgi()`` with ``app.router.add_websocket_route``,
-``APIRouter.add_websocket_route`` or ``starlette.routing.WebSocketRoute``.
+Consumers are ASGI apps: mount ``Consumer.as_asgi()`` with ``app.add_api_websocket_route``,
+``app.websocket(path)(...)``, ``app.router.add_websocket_route``, an ``APIRouter`` or
+``starlette.routing.WebSocketRoute``.
 """
 
 from __future__ import annotations

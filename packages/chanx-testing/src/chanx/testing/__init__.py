@@ -14,6 +14,7 @@ if _typing.TYPE_CHECKING:
     from chanx.testing._communicator import (
         CommunicatorTimeoutError,
         ConnectResult,
+        HandshakeRefusedError,
         UnexpectedEventError,
         WebsocketCommunicator,
     )
@@ -26,6 +27,7 @@ __all__ = [
     "CapturedSend",
     "CommunicatorTimeoutError",
     "ConnectResult",
+    "HandshakeRefusedError",
     "UnexpectedEventError",
     "WebsocketCommunicator",
     "__version__",
@@ -36,6 +38,7 @@ _HOMES = {
     "CapturedSend": "chanx.testing._spies",
     "CommunicatorTimeoutError": "chanx.testing._communicator",
     "ConnectResult": "chanx.testing._communicator",
+    "HandshakeRefusedError": "chanx.testing._communicator",
     "UnexpectedEventError": "chanx.testing._communicator",
     "WebsocketCommunicator": "chanx.testing._communicator",
 }

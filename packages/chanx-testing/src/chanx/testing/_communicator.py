@@ -36,6 +36,36 @@ class UnexpectedEventError(AssertionError):
         self.event = event
 
 
+class HandshakeRefusedError(AssertionError):
+    """``async with WebsocketCommunicator(...)`` met a handshake the app did not accept.
+
+    Attributes:
+        result: The full handshake outcome (`ConnectResult`).
+        close_code: Code of a close before accept (the server answers HTTP 403), else None.
+        close_reason: Reason given with that close, else None.
+        response_status: HTTP status the client saw (403 for a close before accept).
+    """
+
+    def __init__(self, path: str, result: ConnectResult) -> None:
+        if result.close_code is not None:
+            how = f"closed before accept with code {result.close_code}"
+            if result.close_reason:
+                how += f" and reason {result.close_reason!r}"
+            how += " (a client sees HTTP 403)"
+        else:
+            how = f"denied with HTTP {result.response_status}"
+            if result.response_body:
+                how += f" and body {result.response_body[:200]!r}"
+        super().__init__(
+            f"the app refused the handshake for {path!r}: {how}. Call connect() instead of "
+            "`async with` to inspect a refusal, or expect HandshakeRefusedError."
+        )
+        self.result = result
+        self.close_code = result.close_code
+        self.close_reason = result.close_reason
+        self.response_status = result.response_status
+
+
 @dataclass(frozen=True)
 class ConnectResult:
     """Outcome of the handshake; truthy when accepted, unpacks as ``(accepted, detail)``.
@@ -78,8 +108,9 @@ class WebsocketCommunicator:
     """Drive an ASGI WebSocket app in memory: no server, no thread, no network.
 
     The app runs as an asyncio task owned by the communicator. Use it as
-    ``async with WebsocketCommunicator(app, "/ws") as ws:`` (connects on enter,
-    disconnects on exit) or call ``connect()`` and ``disconnect()`` yourself. Every wait
+    ``async with WebsocketCommunicator(app, "/ws") as ws:`` (connects on enter, raising
+    `HandshakeRefusedError` if the app refuses; disconnects on exit) or call ``connect()``
+    and ``disconnect()`` yourself. Every wait
     is bounded by ``timeout`` seconds (overridable per call); ``scope`` may be edited
     before ``connect()``.
 
@@ -162,7 +193,11 @@ class WebsocketCommunicator:
         return self._close["reason"] if self._close is not None else None
 
     async def __aenter__(self) -> WebsocketCommunicator:
-        await self.connect()
+        """Connect; a refused handshake raises `HandshakeRefusedError` (after clean-up)."""
+        result = await self.connect()
+        if not result.accepted:
+            await self.disconnect()
+            raise HandshakeRefusedError(self.scope["path"], result)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -227,6 +262,8 @@ class WebsocketCommunicator:
 
     async def connect(self, timeout: float | None = None) -> ConnectResult:
         """Start the app, send ``websocket.connect`` and wait for its answer.
+
+        Unlike ``async with``, a refused handshake does not raise: check the result.
 
         Returns:
             The handshake outcome. An app that accepts then closes at once (rejected

@@ -27,15 +27,15 @@ ENTRY_POINT_GROUP = "chanx.layers"
 LayerFactory = Callable[..., ChannelLayer]
 
 # Every scheme but core's own ``memory`` comes from an installed ``chanx.layers`` entry point
-# (one list: the backends' own pyproject files). This only says what to install when a
-# first-party scheme is asked for and no working backend serves it.
-_INSTALL_HINTS: dict[str, str] = {
-    "redis": 'pip install "chanx-core[redis]"',
-    "rediss": 'pip install "chanx-core[redis]"',
-    "redis+sentinel": 'pip install "chanx-core[redis]"',
-    "redis+cluster": 'pip install "chanx-core[redis]"',
-    "amqp": "pip install chanx-rabbitmq",
-    "amqps": "pip install chanx-rabbitmq",
+# (one list: the backends' own pyproject files). This only names the package to install
+# when a well-known scheme is asked for and no installed package serves it.
+_PACKAGE_FOR_SCHEME: dict[str, str] = {
+    "redis": "chanx-redis",
+    "rediss": "chanx-redis",
+    "redis+sentinel": "chanx-redis",
+    "redis+cluster": "chanx-redis",
+    "amqp": "chanx-rabbitmq",
+    "amqps": "chanx-rabbitmq",
 }
 
 _lock = threading.RLock()
@@ -91,7 +91,8 @@ def register_channel_layer(alias: str, layer: ChannelLayer | str, **options: Any
 
     Raises:
         ValueError: The URL's scheme is not known.
-        ImportError: The scheme's backend needs an optional dependency that is missing.
+        ImportError: No installed package serves the scheme (the message names the one to
+            install, e.g. ``chanx-redis`` for ``redis://``), or its backend fails to import.
     """
     if not isinstance(alias, str) or not alias:
         raise TypeError(f"Layer alias must be a non-empty string, but got {alias!r}")
@@ -141,10 +142,11 @@ def _factory_for(url: str) -> LayerFactory:
             return factory
         found = _discover().get(scheme)
         if found is None:
-            hint = _INSTALL_HINTS.get(scheme)
-            if hint is not None:
+            package = _PACKAGE_FOR_SCHEME.get(scheme)
+            if package is not None:
                 raise ImportError(
-                    f"No installed channel layer serves {scheme!r} in {url!r}: {hint}"
+                    f"No installed channel layer serves the {scheme!r} scheme of {url!r}; "
+                    f"install it with: pip install {package}"
                 )
             known = sorted({"memory", *_discover()})
             raise ValueError(
@@ -154,10 +156,11 @@ def _factory_for(url: str) -> LayerFactory:
         try:
             loaded = found.load()
         except ImportError as error:
-            hint = _INSTALL_HINTS.get(scheme, "install the package that provides it")
+            package = _PACKAGE_FOR_SCHEME.get(scheme)
+            hint = f"pip install {package}" if package else "install the package that provides it"
             raise ImportError(
                 f"The {scheme!r} channel layer ({found.value}) could not be imported: {error}. "
-                f"Is its optional dependency installed? {hint}"
+                f"Are it and its dependencies installed? {hint}"
             ) from error
         factory = _factories[scheme] = cast(LayerFactory, loaded)
         return factory

@@ -1,10 +1,4 @@
-"""A Redis channel layer built for throughput: one inbox per process, one round trip per send.
-
-Install with ``pip install "chanx-core[redis]"`` (add ``[msgspec]`` for msgpack). Use it from
-Chanx with ``register_channel_layer("default", "redis://127.0.0.1:6379")``, or from Django
-with ``CHANNEL_LAYERS = {"default": {"BACKEND": "chanx.core.layers.redis.RedisChannelLayer",
-"CONFIG": {"hosts": [("127.0.0.1", 6379)]}}}``.
-"""
+"""The Redis channel layer: one inbox per process, one round trip per send."""
 
 from __future__ import annotations
 
@@ -18,51 +12,35 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-try:
-    import redis.asyncio  # noqa: F401
-except ImportError as error:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        'chanx.core.layers.redis needs redis-py: pip install "chanx-core[redis]"'
-    ) from error
-
 from redis.exceptions import RedisError
 
-from chanx.core.layers._base import (
+from chanx.core.layers import (
     ChannelFull,
     require_valid_channel_name,
     require_valid_group_name,
 )
-from chanx.core.layers._redis_connection import HashRing, Shard, parse_hosts, parse_url
-from chanx.core.layers._redis_inbox import Settings
-from chanx.core.layers._redis_scripts import (
+from chanx.redis._connection import HashRing, Shard, parse_hosts, parse_url
+from chanx.redis._inbox import Settings
+from chanx.redis._scripts import (
     DELIVER,
     GROUP_ADD,
     GROUP_MEMBERS,
-    GROUP_SEND,
     channel_key,
     counts_key,
     group_key,
     inbox_key,
     key_patterns,
 )
-from chanx.core.layers._redis_serializer import (
-    JsonSerializer,
-    MsgpackSerializer,
+from chanx.redis._serializer import (
     Serializer,
     resolve_serializer,
 )
-from chanx.core.layers._redis_state import LoopState, attach_to_loop
-from chanx.core.layers._redis_stats import RedisLayerStats
+from chanx.redis._state import LoopState, attach_to_loop
+from chanx.redis._stats import RedisLayerStats
 
-__all__ = [
-    "JsonSerializer",
-    "MsgpackSerializer",
-    "RedisChannelLayer",
-    "RedisLayerStats",
-    "Serializer",
-]
+__all__ = ["RedisChannelLayer"]
 
-logger = logging.getLogger("chanx.core.layers.redis")
+logger = logging.getLogger("chanx.redis")
 
 
 class RedisChannelLayer:
@@ -267,20 +245,14 @@ class RedisChannelLayer:
         self.stats.group_sends += 1
         # Members read by this loop get the message in-process, so everything this process
         # sends to one of its own channels keeps its order, whichever method sent it.
-        mine = list(state.inboxes)
-        if len(state.shards) == 1 and not shard.is_cluster and not self.channel_capacity:
-            delivered, dropped, here = await shard.run_script(
-                GROUP_SEND,
-                [group_key(self.prefix, group)],
-                [*head, cutoff, self.prefix, self.capacity, "p", *mine],
-            )
-            members = [member.decode() for member in here]
-        else:
-            found = await shard.run_script(GROUP_MEMBERS, [group_key(self.prefix, group)], [cutoff])
-            members = [member.decode() for member in found]
-            remote = [m for m in members if m.partition("!")[0] not in state.inboxes]
-            delivered, dropped = await self._deliver_to(state, remote, head)
-            members = [m for m in members if m.partition("!")[0] in state.inboxes]
+        # Every key a script touches is named in its KEYS (Redis Cluster and ACL key
+        # patterns need that), so the members are read first and delivered to in a second
+        # call: one per shard, or one per destination slot on a cluster.
+        found = await shard.run_script(GROUP_MEMBERS, [group_key(self.prefix, group)], [cutoff])
+        members = [member.decode() for member in found]
+        remote = [m for m in members if m.partition("!")[0] not in state.inboxes]
+        delivered, dropped = await self._deliver_to(state, remote, head) if remote else (0, 0)
+        members = [m for m in members if m.partition("!")[0] in state.inboxes]
         if members:
             message = self.serializer.loads(payload)
             for member in members:
@@ -312,7 +284,8 @@ class RedisChannelLayer:
         for inbox, suffixes in inboxes.items():
             live = 0 if state.shard_for(inbox).is_cluster else 1
             spec: list[Any] = ["g", live, ",".join(suffixes)]
-            self._batch(state, batches, inbox, [inbox_key(self.prefix, inbox)], spec)
+            keys = [inbox_key(self.prefix, inbox), counts_key(self.prefix, inbox)]
+            self._batch(state, batches, inbox, keys, spec)
         for channel in lists:
             self._batch(
                 state,

@@ -25,16 +25,16 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from chanx.core.layers._redis_connection import Shard
-from chanx.core.layers._redis_ledger import Ledger
-from chanx.core.layers._redis_scripts import split_entry
-from chanx.core.layers._redis_serializer import Serializer
-from chanx.core.layers._redis_stats import RedisLayerStats
-from chanx.core.layers._redis_wire import Wire
+from chanx.redis._connection import Shard
+from chanx.redis._ledger import Ledger
+from chanx.redis._scripts import split_entry
+from chanx.redis._serializer import Serializer
+from chanx.redis._stats import RedisLayerStats
+from chanx.redis._wire import Wire
 
 __all__ = ["Inbox", "Mailbox", "Puller", "Settings"]
 
-logger = logging.getLogger("chanx.core.layers.redis")
+logger = logging.getLogger("chanx.redis")
 
 BATCH = 512
 BLOCK_SECONDS = 1

@@ -6,17 +6,22 @@ import asyncio
 import binascii
 import bisect
 from collections.abc import Awaitable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
-from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import NoScriptError, RedisError
-from redis.retry import Retry
+from redis.backoff import EqualJitterBackoff
+from redis.exceptions import AuthenticationError, NoScriptError, RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from chanx.core.layers._redis_wire import Wire, open_wire
+from chanx.redis._endpoint import lean_endpoint, open_wire
+
+if TYPE_CHECKING:
+    from chanx.redis._wire import Wire
 
 __all__ = ["HashRing", "Shard", "parse_hosts", "parse_url"]
 
@@ -121,9 +126,19 @@ class HashRing:
         return self._owners[position % len(self._owners)]
 
 
+# Short and bounded: three retries after 0.1-0.2, 0.2-0.4 and 0.25-0.5 s, so a caller sees
+# a ConnectionError 0.55-1.1 s into an outage, and a server back within that is not noticed.
+RETRIES = 3
+
+
+def _backoff() -> EqualJitterBackoff:
+    return EqualJitterBackoff(cap=0.5, base=0.1)
+
+
 def _retry() -> Retry:
-    # Short and bounded: callers see a ConnectionError within about a second of an outage.
-    return Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=2)
+    # redis.asyncio's own Retry: the synchronous redis.retry.Retry retries nothing on an
+    # asyncio client (and redis-py 8.2 warns about it).
+    return Retry(_backoff(), retries=RETRIES)
 
 
 class Shard:
@@ -151,13 +166,11 @@ class Shard:
         }
         self._shas: dict[str, str] = {}
         self.run_identity: str | None = None
-        # Scripts and inbox reads on a plain server skip redis-py's per-command cost: see
-        # _redis_wire. Cluster and Sentinel route and fail over through redis-py.
-        self.lean = not waits and self.client.connection_pool.connection_kwargs.get("protocol") in (
-            None,
-            2,
-            "2",
-        )
+        # Scripts and inbox reads on a plain server skip redis-py's per-command cost on a
+        # connection of the layer's own (see _wire; needs hiredis). Cluster and Sentinel
+        # route and fail over through redis-py, and so does any spec _endpoint cannot serve.
+        self.endpoint = None if waits else lean_endpoint(spec)
+        self.lean = self.endpoint is not None
         self._wire: Wire | None = None
         self._wire_lock = asyncio.Lock()
         self._reader_wires: set[Wire] = set()
@@ -250,14 +263,42 @@ class Shard:
         async with self._wire_lock:  # callers arriving meanwhile share the new connection
             wire = self._wire
             if wire is None or wire.closed:
-                wire = self._wire = await open_wire(self.client, self.command_timeout)
+                wire = self._wire = await self._connect(self.command_timeout)
         return await wire.command(*args)
 
+    async def _connect(self, command_timeout: float | None) -> Wire:
+        """Open a lean connection, retrying like redis-py's clients do (about a second).
+
+        Only connecting is retried: nothing has been sent yet, so a retry cannot run a
+        command twice. A command whose connection drops after it was written fails, as its
+        outcome is unknown.
+        """
+        assert self.endpoint is not None
+        backoff = _backoff()
+        for failures in range(RETRIES + 1):
+            try:
+                return await open_wire(self.endpoint, command_timeout)
+            except AuthenticationError:
+                raise  # retrying cannot fix a password
+            except (OSError, TimeoutError, RedisConnectionError, RedisTimeoutError) as error:
+                if failures == RETRIES:
+                    raise RedisConnectionError(
+                        f"could not connect to Redis at {self._where()}: {error!r}"
+                    ) from error
+                await asyncio.sleep(backoff.compute(failures + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _where(self) -> str:
+        endpoint = self.endpoint
+        if endpoint is None:
+            return repr(self.spec)
+        return endpoint.path or f"{endpoint.host}:{endpoint.port}"
+
     async def open_reader(self) -> Wire | None:
-        """A connection of its own for an inbox reader's blocking pops; None: use execute."""
+        """A connection of its own for an inbox reader's subscription; None: use execute."""
         if not self.lean:
             return None
-        wire = await open_wire(self.reader)
+        wire = await self._connect(None)
         self._reader_wires.add(wire)
         return wire
 

@@ -18,7 +18,6 @@ __all__ = [
     "DELIVER",
     "GROUP_ADD",
     "GROUP_MEMBERS",
-    "GROUP_SEND",
     "channel_key",
     "counts_key",
     "encode_entry",
@@ -77,24 +76,30 @@ local function push_inbox(inbox, counts, suffix, cap, now, expiry, payload, live
   return 1, 0
 end
 
-local function drop_expired(key, now, expiry)
+-- Drops the expired entries at the head of a list. For an inbox, pass its counts hash: an
+-- entry a send counted (one local name, no '*') gives its count back as it goes.
+local function drop_expired(key, now, expiry, counts)
   local cutoff = tonumber(now) - tonumber(expiry)
   while true do
     local head = redis.call('LINDEX', key, 0)
     if not head then return end
-    local stamp = tonumber(string.match(head, '^%d+'))
+    local stamp, names = string.match(head, '^(%d+)%z([^%z]*)%z')
+    stamp = tonumber(stamp)
     if stamp == nil or stamp >= cutoff then return end
     redis.call('LPOP', key)
+    if counts and names ~= '' and string.sub(names, 1, 1) ~= '*' then
+      if redis.call('HINCRBY', counts, names, -1) <= 0 then redis.call('HDEL', counts, names) end
+    end
   end
 end
 
 -- A group message for some channels of one inbox; no capacity counts (see the module doc).
-local function push_group(inbox, names, now, expiry, payload, live)
+local function push_group(inbox, counts, names, now, expiry, payload, live)
   local entry = now .. '\0*' .. names .. '\0' .. payload
   if not (live and redis.call('PUBLISH', inbox, entry) > 0) then
     -- Nobody reads this inbox now. Without counts to stop them, group messages to a
     -- vanished process would pile up until its memberships expire: keep only live ones.
-    drop_expired(inbox, now, expiry)
+    drop_expired(inbox, now, expiry, counts)
     redis.call('RPUSH', inbox, entry)
     redis.call('PEXPIRE', inbox, expiry)
   end
@@ -104,7 +109,7 @@ local function push_list(key, cap, now, expiry, payload)
   local length = redis.call('LLEN', key)
   if length >= cap then
     -- expired entries must not count against the capacity
-    drop_expired(key, now, expiry)
+    drop_expired(key, now, expiry, false)
     if redis.call('LLEN', key) >= cap then return 0, 1 end
   end
   redis.call('RPUSH', key, now .. '\0\0' .. payload)
@@ -113,7 +118,7 @@ local function push_list(key, cap, now, expiry, payload)
 end
 """
 
-# KEYS: per destination (inbox, counts), (inbox) or (list).  ARGV: now, expiry, payload,
+# KEYS: per destination (inbox, counts) or (list).  ARGV: now, expiry, payload,
 # then per destination "i", suffix, cap (a send to one channel of an inbox), "g", live,
 # "suffix,suffix,..." (a group message to an inbox)  or  "l", cap (a list); "p" instead of
 # "i" and live "1" publish to a subscribed reader of the inbox first (not on a cluster).
@@ -129,10 +134,10 @@ while a <= #ARGV do
     d, x = push_inbox(KEYS[k], KEYS[k + 1], ARGV[a + 1], cap, now, expiry, payload, ARGV[a] == 'p')
     k, a = k + 2, a + 3
   elseif ARGV[a] == 'g' then
-    push_group(KEYS[k], ARGV[a + 2], now, expiry, payload, ARGV[a + 1] == '1')
+    push_group(KEYS[k], KEYS[k + 1], ARGV[a + 2], now, expiry, payload, ARGV[a + 1] == '1')
     local _, commas = string.gsub(ARGV[a + 2], ',', '')
     d = commas + 1
-    k, a = k + 1, a + 3
+    k, a = k + 2, a + 3
   else
     d, x = push_list(KEYS[k], tonumber(ARGV[a + 1]), now, expiry, payload)
     k, a = k + 1, a + 2
@@ -140,50 +145,6 @@ while a <= #ARGV do
   delivered, dropped = delivered + d, dropped + x
 end
 return {delivered, dropped}
-"""
-)
-
-# Single-server fast path: the whole group_send in one round trip. Inboxes get one group
-# message each; plain channels are capped here, inbox channels by their reader.
-# KEYS[1]: group.  ARGV: now, expiry, payload, cutoff, key prefix, capacity, "p" to publish
-# to subscribed readers first (else "i"), then the inboxes the caller reads itself: their
-# members are returned for local delivery, not pushed.
-GROUP_SEND = (
-    _FUNCTIONS
-    + r"""
-local now, expiry, payload, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
-local cap = tonumber(ARGV[6])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4])
-local members = redis.call('ZRANGE', KEYS[1], 0, -1)
-local inboxes, order, mine, here = {}, {}, {}, {}
-local live = ARGV[7] == 'p'
-for i = 8, #ARGV do mine[ARGV[i]] = true end
-local delivered, dropped = 0, 0
-for _, member in ipairs(members) do
-  local bang = string.find(member, '!', 1, true)
-  if bang then
-    local inbox = string.sub(member, 1, bang - 1)
-    if mine[inbox] then
-      here[#here + 1] = member
-    else
-      if inboxes[inbox] == nil then
-        inboxes[inbox] = {}
-        order[#order + 1] = inbox
-      end
-      table.insert(inboxes[inbox], string.sub(member, bang + 1))
-    end
-  else
-    local d, x = push_list(prefix .. ':ch:{' .. member .. '}', cap, now, expiry, payload)
-    delivered, dropped = delivered + d, dropped + x
-  end
-end
-for _, inbox in ipairs(order) do
-  local suffixes = inboxes[inbox]
-  local key = prefix .. ':in:{' .. inbox .. '}'
-  push_group(key, table.concat(suffixes, ','), now, expiry, payload, live)
-  delivered = delivered + #suffixes
-end
-return {delivered, dropped, here}
 """
 )
 

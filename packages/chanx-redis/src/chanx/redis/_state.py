@@ -16,13 +16,13 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from chanx.core.layers._redis_connection import HashRing, HostSpec, Shard
-from chanx.core.layers._redis_inbox import Inbox, Puller, Settings
-from chanx.core.layers._redis_scripts import channel_key, counts_key, inbox_key
+from chanx.redis._connection import HashRing, HostSpec, Shard
+from chanx.redis._inbox import Inbox, Puller, Settings
+from chanx.redis._scripts import channel_key, counts_key, inbox_key
 
 __all__ = ["LoopState", "attach_to_loop"]
 
-logger = logging.getLogger("chanx.core.layers.redis")
+logger = logging.getLogger("chanx.redis")
 
 
 class LoopState:

@@ -16,12 +16,12 @@ import logging
 
 from redis.exceptions import RedisError
 
-from chanx.core.layers._redis_connection import Shard
-from chanx.core.layers._redis_scripts import ADJUST
+from chanx.redis._connection import Shard
+from chanx.redis._scripts import ADJUST
 
 __all__ = ["Ledger"]
 
-logger = logging.getLogger("chanx.core.layers.redis")
+logger = logging.getLogger("chanx.redis")
 
 # How long changes may wait to be batched. Other processes may see a channel as up to this
 # much fuller than it is; this process never does, because it settles first.
