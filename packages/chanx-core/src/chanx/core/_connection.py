@@ -75,6 +75,7 @@ class Connection:
         "_queue",
         "_receive",
         "_task",
+        "_watchdog",
         "accepted",
         "closed",
         "dropped_events",
@@ -104,6 +105,7 @@ class Connection:
         self._queue: FrameQueue | None = None  # made once the socket needs a reader task
         self._layer_reader: asyncio.Task[None] | None = None
         self._helpers: tuple[asyncio.Task[None], ...] = ()
+        self._watchdog: SendWatchdog | None = None
 
     # -- the handshake and the interface the consumer uses -----------------------------
 
@@ -116,10 +118,8 @@ class Connection:
         await self.send({"type": "websocket.accept", "subprotocol": subprotocol})
         self.accepted = True
         if slow_client_timeout is not None:
-            watchdog = SendWatchdog(slow_client_timeout)
+            watchdog = self._watchdog = SendWatchdog(slow_client_timeout)
             self.send = watchdog.wrap(self.send)
-            loop = asyncio.get_running_loop()
-            self._start(loop, watchdog.watch(self._drop_stalled_client))
 
     async def send_text(self, text: str) -> None:
         """Send one text frame."""
@@ -165,6 +165,9 @@ class Connection:
         loop = task.get_loop()
         if layer is not None and channel_name is not None:
             self._layer_reader = loop.create_task(self._read_events(owner, layer, channel_name))
+        if self._watchdog is not None:
+            # one sweeper per event loop checks every armed watchdog: no task per socket
+            self._watchdog.arm(self._drop_stalled_client)
         spread: FrameTasks | None = None  # frames in tasks, for max_concurrent_frames > 1
         if owner.max_concurrent_frames > 1:
             spread = FrameTasks(owner.max_concurrent_frames, self._fail)
@@ -355,6 +358,8 @@ class Connection:
         self, task: asyncio.Task[Any], delivered: bool, spread: FrameTasks | None
     ) -> None:
         self.stopping = True
+        if self._watchdog is not None:
+            self._watchdog.disarm()
         self._task = None  # a late halt must not cancel the cleanup
         external = task.cancelling() > 0
         if self._cancelled_task:

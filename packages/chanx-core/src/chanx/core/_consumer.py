@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Hashable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, cast
 
 from pydantic import ValidationError
 
 from chanx.core._adapters import FrameworkAdapter, adapter_for_scope
+from chanx.core._admission import admit, join_or_refuse, release_slots
 from chanx.core._app import ConsumerApp
 from chanx.core._auth import AuthResult, BaseAuthenticator
 from chanx.core._connection import Connection
@@ -30,21 +31,13 @@ from chanx.core._errors import (
 )
 from chanx.core._frames import shared_gate
 from chanx.core._groups import SEND_TEXT_EVENT, frame_event, layer_for, numbered, targets
-from chanx.core._handshake import reject
 from chanx.core._hardening import PRECHECK_LENGTH, Precheck, may_be_non_finite
-from chanx.core._limits import (
-    POLICY_VIOLATION,
-    TRY_AGAIN_LATER,
-    ConnectionCounter,
-    FrameGate,
-    Refusal,
-    origin_allowed,
-)
+from chanx.core._limits import FrameGate, Refusal, same_origin
 from chanx.core._messages import BaseMessage, CompleteMessage, encode_message
 from chanx.core._routing import ConsumerRoutes, build_consumer_routes, defining_namespace
 from chanx.core._scope import get_header
 from chanx.core._sends import LayerSends
-from chanx.core.layers import ChannelLayer
+from chanx.core.layers import ChannelLayer, require_valid_group_name
 from chanx.core.types import Receive, Scope, Send
 
 __all__ = ["AsyncJsonWebsocketConsumer"]
@@ -53,7 +46,6 @@ logger = logging.getLogger("chanx.consumer")
 
 INTERNAL_ERROR = 1011
 GOING_AWAY = 1006  # the abnormal-closure code servers report for a vanished client
-_connections = ConnectionCounter()
 
 
 def _client_went_away(exc: BaseException) -> bool:
@@ -102,10 +94,13 @@ class AsyncJsonWebsocketConsumer(LayerSends):
         rate_limit: ``(frames_per_second, burst)``; a frame over it gets a
             ``rate_limited`` error frame and is dropped, and ``rate_limit_close_after``
             such frames in a row close the socket with 1008. None: no limit.
+        max_connections_per_key: Open connections of this class per `connection_key`
+            (the user, else the client's address); more get 1013. None: no limit.
         slow_client_timeout: Seconds a send may stay blocked on a client that stopped
-            reading before the connection is dropped (code 1008 to the disconnect hook).
-            None: wait forever; pushes then queue in the layer up to its capacity and
-            the layer drops further ones for this connection only.
+            reading before the connection is dropped (code 1008 to the disconnect hook);
+            30 by default, so a client that never reads cannot hold a slot. None: wait
+            forever; pushes then queue in the layer up to its capacity and the layer
+            drops further ones for this connection only.
         max_outbound_events: Opt-in "drop oldest" policy: layer pushes wait in a buffer
             of this size while the client is slow, and the oldest are dropped (counted in
             ``dropped_events``) so it gets the freshest. Costs one task per connection.
@@ -122,11 +117,14 @@ class AsyncJsonWebsocketConsumer(LayerSends):
     emits: ClassVar[Sequence[type[BaseMessage]]] = ()
     allowed_origins: ClassVar[Sequence[str] | None] = None
     max_connections: ClassVar[int | None] = None
+    max_connections_per_key: ClassVar[int | None] = None
     max_frame_bytes: ClassVar[int | None] = 1024 * 1024
     oversized_frames: ClassVar[Literal["close", "error"]] = "close"
     rate_limit: ClassVar[tuple[float, int] | None] = None
     rate_limit_close_after: ClassVar[int] = 20
-    slow_client_timeout: ClassVar[float | None] = None
+    # A healthy client's TCP window never stays full this long: a send blocked for 30 s
+    # means it stopped reading or vanished without closing (docs/production.md).
+    slow_client_timeout: ClassVar[float | None] = 30.0
     max_outbound_events: ClassVar[int | None] = None
 
     _chanx_routes: ClassVar[ConsumerRoutes]
@@ -144,6 +142,7 @@ class AsyncJsonWebsocketConsumer(LayerSends):
     #: Pushes sent with a ``seq`` on this connection (``send_seq``).
     pushes_sent: int = 0
     _connection: Connection
+    _slot_key: Hashable | None = None  # set by admission under max_connections_per_key
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -194,6 +193,46 @@ class AsyncJsonWebsocketConsumer(LayerSends):
         """Groups to join before accept; defaults to the ``groups`` class attribute."""
         return list(self.groups)
 
+    def uses_cookies(self) -> bool:
+        """Whether a browser's cookies may authenticate this connection.
+
+        Such a consumer refuses cross-origin handshakes when ``allowed_origins`` is None
+        (cross-site WebSocket hijacking). Default: the authenticator declares a cookie
+        credential (see `BaseAuthenticator.reads_cookies`); without an authenticator, a
+        ``scope["user"]`` set by middleware counts, since a session cookie may be behind it.
+        """
+        authenticator = self.authenticator_class
+        if authenticator is None:
+            return self.scope.get("user") is not None
+        return authenticator.reads_cookies()
+
+    def is_same_origin(self, origin: str) -> bool:
+        """Whether the page at ``origin`` belongs to this site (default: the Host header).
+
+        Consulted for cookie-authenticated consumers without ``allowed_origins``. Host and
+        port are compared, not the scheme (a TLS-terminating proxy serves ``https`` pages
+        over plain ``ws``); ``null`` never matches.
+        """
+        return same_origin(origin, get_header(self.scope, "host"))
+
+    def connection_key(self) -> Hashable | None:
+        """What ``max_connections_per_key`` counts by (None: this connection is not counted).
+
+        Default: the authenticated user (its ``pk`` or ``id`` when it has one), else the
+        client's address. Behind a proxy the address is the proxy's unless the server
+        trusts its forwarded headers (uvicorn ``--forwarded-allow-ips``).
+        """
+        user = self.user
+        if user is not None and getattr(user, "is_authenticated", True):
+            for attribute in ("pk", "id"):
+                value = getattr(user, attribute, None)
+                if value is not None:
+                    return ("user", value)
+            if isinstance(user, Hashable):
+                return ("user", user)
+        client = self.scope.get("client")
+        return ("client", client[0]) if client else None
+
     async def on_accept(self) -> None:
         """Called right after the handshake is accepted, before `on_connect`.
 
@@ -232,12 +271,16 @@ class AsyncJsonWebsocketConsumer(LayerSends):
         if not await connection.receive_connect():
             return
         owner = type(self)
-        if not await self._admit(owner, connection):
+        if not await admit(self, connection, owner):
             return
         # The connection is served in this frame rather than in a helper coroutine: each
         # frame on an idle connection's stack stays allocated as long as it is open.
         try:
-            await self._join_initial_groups(adapter)
+            alias = self.channel_layer_alias  # as_asgi(channel_layer_alias=...) may set it
+            if alias is not None:
+                layer = layer_for(adapter, alias)
+                if not await join_or_refuse(self, connection, layer):
+                    return
             await connection.accept(
                 self.select_subprotocol(scope.get("subprotocols") or ()), self.slow_client_timeout
             )
@@ -257,71 +300,12 @@ class AsyncJsonWebsocketConsumer(LayerSends):
             try:
                 await _uncancellable(self._cleanup(connection))
             finally:
-                _connections.release(owner)
+                release_slots(self, owner)
 
     def _frame_gate(self) -> FrameGate | None:
         close_oversized = self.oversized_frames == "close"
         limit, after = self.rate_limit, self.rate_limit_close_after
         return shared_gate(self.max_frame_bytes, close_oversized, limit, after)
-
-    async def _admit(self, owner: type, connection: Connection) -> bool:
-        """Origin, capacity and authentication; True holds a connection slot of ``owner``."""
-        if self.allowed_origins is not None:
-            origin = get_header(self.scope, "origin")
-            if not origin_allowed(origin, self.allowed_origins):
-                logger.warning("%s denied origin %r", type(self).__qualname__, origin)
-                connection.closed = True
-                await connection.send({"type": "websocket.close", "code": POLICY_VIOLATION})
-                return False
-        if not _connections.try_acquire(owner, self.max_connections):
-            await self._reject(TRY_AGAIN_LATER, "server is at capacity", ErrorCode.OVERLOADED)
-            return False
-        admitted = False
-        try:
-            admitted = await self._authenticate()
-        finally:
-            if not admitted:
-                _connections.release(owner)
-        return admitted
-
-    async def _authenticate(self) -> bool:
-        authenticator_class = self.authenticator_class
-        if authenticator_class is None:
-            return True
-        try:
-            result = await authenticator_class().authenticate(self.scope)
-        except Exception:
-            logger.exception("authenticator %s raised", authenticator_class.__qualname__)
-            await self._reject(INTERNAL_ERROR, "internal error", None)
-            return False
-        if not result.ok:
-            error = ErrorCode.FORBIDDEN if result.close_code == 4403 else ErrorCode.UNAUTHENTICATED
-            await self._reject(result.close_code, result.reason or "authentication failed", error)
-            return False
-        self.auth_result = result
-        self.user = result.user
-        return True
-
-    async def _reject(self, code: int, reason: str, error_code: str | None) -> None:
-        self._connection.closed = True
-        await reject(
-            self.scope,
-            self._connection.send,
-            code=code,
-            reason=reason,
-            error_code=error_code if self.send_auth_error else None,
-            in_handshake=self.reject_in_handshake,
-        )
-
-    async def _join_initial_groups(self, adapter: FrameworkAdapter | None) -> None:
-        # the instance's alias: as_asgi(channel_layer_alias=...) may have overridden it
-        alias = self.channel_layer_alias
-        if alias is None:
-            return
-        layer = self.channel_layer = layer_for(adapter, alias)
-        self.channel_name = await layer.new_channel()
-        for group in await self.get_groups():
-            await self.join_group(group)
 
     async def _cleanup(self, connection: Connection) -> None:
         layer, name = self.channel_layer, self.channel_name
@@ -478,9 +462,14 @@ class AsyncJsonWebsocketConsumer(LayerSends):
         return self.channel_layer, self.channel_name
 
     async def join_group(self, group: str) -> None:
-        """Add this connection to ``group``."""
+        """Add this connection to ``group``.
+
+        Raises:
+            TypeError: ``group`` is not 1 to 99 ASCII letters, digits, ``-``, ``_`` or ``.``
+                (checked here too, whatever the layer checks).
+        """
         layer, name = self._require_layer()
-        await layer.group_add(group, name)
+        await layer.group_add(require_valid_group_name(group), name)
         self._joined[group] = None
 
     async def leave_group(self, group: str) -> None:

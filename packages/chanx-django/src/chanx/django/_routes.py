@@ -1,18 +1,23 @@
 r"""Walking a Channels application to list its Chanx consumers and their path templates.
 
-Django patterns become the ``{name}`` templates AsyncAPI uses: ``ws/chat/<int:room_id>/``
-and ``^ws/chat/(?P<room_id>\w+)/$`` both read ``/ws/chat/{room_id}/``.
+Each Django pattern goes through core's one route-syntax reader (`route_template`), which
+keeps what each parameter accepts: ``ws/chat/<int:room_id>/`` reads ``/ws/chat/{room_id}/``
+with ``room_id`` an ``int`` (likewise ``str``, ``slug``, ``uuid``, ``path``); a custom
+converter is handed over as its regex, and the named groups of
+``re_path(r"^ws/chat/(?P<room_id>\w+)/$")`` become ``{room_id}`` of type ``regex \w+``.
 """
 
 # mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 
 from channels.routing import ProtocolTypeRouter, URLRouter
 
 from chanx.core import AsyncJsonWebsocketConsumer, WebsocketRoute
 from chanx.core.adapters import route_template
+from django.urls.resolvers import RoutePattern
 
 __all__ = ["find_router", "iter_routes", "pattern_template"]
 
@@ -21,6 +26,9 @@ __all__ = ["find_router", "iter_routes", "pattern_template"]
 # middleware ``app``.
 _WRAPPED_ATTRIBUTES = ("inner", "application", "app")
 _MAX_DEPTH = 32  # a guard against middleware that points at itself
+
+_ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+_BUILTIN_CONVERTERS = frozenset({"str", "int", "slug", "uuid", "path"})
 
 
 def _unwrap(app: object) -> object:
@@ -46,9 +54,21 @@ def pattern_template(pattern: object) -> tuple[str, dict[str, str]]:
     """A Django URL pattern (``RoutePattern`` or ``RegexPattern``) as a ``{name}`` template.
 
     Both print as the text they were written as; core's one route-syntax reader turns
-    that into the template and the parameters' types.
+    that into the template and each parameter's type (``int``, ``slug``...; a custom
+    converter is handed over as its regex, the one thing about it Django knows).
     """
-    return route_template(str(pattern))
+    text = str(pattern)
+    if isinstance(pattern, RoutePattern):
+        converters = pattern.converters
+
+        def custom(match: re.Match[str]) -> str:
+            converter, name = match["converter"] or "str", match["name"]
+            if converter in _BUILTIN_CONVERTERS:
+                return match[0]
+            return f"(?P<{name}>{converters[name].regex})"  # a registered custom converter
+
+        text = _ROUTE_PARAMETER.sub(custom, text)
+    return route_template(text)
 
 
 def _consumer_class(callback: object) -> type[AsyncJsonWebsocketConsumer] | None:

@@ -68,8 +68,14 @@ class StarletteAdapter:
     name = "fastapi"
 
     def handles_scope(self, scope: Scope) -> bool:
-        """Whether a Starlette app (FastAPI included) routed this connection."""
-        return isinstance(scope.get("app"), Starlette) or isinstance(scope.get("router"), Router)
+        """Whether a Starlette app or router (FastAPI included) routed this connection.
+
+        Starlette's routing leaves the app or router in the scope, and always the matched
+        ``path_params`` (a scope made by hand with ``path_params`` reads as Starlette's).
+        """
+        if isinstance(scope.get("app"), Starlette) or isinstance(scope.get("router"), Router):
+            return True
+        return "path_params" in scope
 
     def path_params(self, scope: Scope) -> Mapping[str, Any]:
         """What Starlette's router matched (``scope["path_params"]``)."""

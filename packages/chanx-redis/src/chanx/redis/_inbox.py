@@ -26,6 +26,7 @@ from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chanx.redis._connection import Shard
+from chanx.redis._incidents import Reporter
 from chanx.redis._ledger import Ledger
 from chanx.redis._scripts import split_entry
 from chanx.redis._serializer import Serializer
@@ -52,16 +53,44 @@ class Settings:
         capacity_for: Callable[[str], int],
         serializer: Serializer,
         stats: RedisLayerStats,
+        reporter: Reporter,
         on_recovered: Callable[[Shard], Awaitable[None]],
     ) -> None:
         self.expiry_ms = int(expiry * 1000)
         self.capacity_for = capacity_for
         self.serializer = serializer
         self.stats = stats
+        self.reporter = reporter
         self.on_recovered = on_recovered
 
     def expired(self, stamp_ms: int) -> bool:
         return time.time() * 1000 - stamp_ms > self.expiry_ms
+
+    def decode(self, entry: bytes, where: str) -> tuple[int, list[str], Any, bool] | None:
+        """Split and decode a stored entry; None (counted and reported) when unreadable.
+
+        One bad message (another serializer, a foreign writer) must not stop a reader.
+        """
+        try:
+            stamp, names, payload, grouped = split_entry(entry)
+        except ValueError as error:
+            self._undecodable(0, where, error)
+            return None
+        try:
+            return stamp, names, self.serializer.loads(payload), grouped
+        except Exception as error:  # any serializer's own error type
+            self._undecodable(stamp, where, error, len(names) or 1)
+            return None
+
+    def _undecodable(self, stamp_ms: int, where: str, error: Exception, count: int = 1) -> None:
+        self.stats.undecodable += count
+        name = getattr(self.serializer, "name", type(self.serializer).__name__)
+        self.reporter.occurrence(
+            "undecodable",
+            stamp_ms / 1000 if stamp_ms else time.time(),
+            f"a message for {where} could not be decoded with the {name!r} serializer and "
+            f"was skipped ({error!r}); do all processes use the same serializer setting?",
+        )
 
 
 class Mailbox:
@@ -166,6 +195,8 @@ class Inbox:
         self.counts = counts
         self.settings = settings
         self.mailboxes: dict[str, Mailbox] = {}
+        # When each channel last had a receiver (Unix time): renews its memberships.
+        self.receivers: dict[str, float] = {}
         self.ledger = Ledger(shard, counts, settings.expiry_ms)
         self._task = asyncio.get_running_loop().create_task(self._read())
         self._blmpop = True
@@ -179,10 +210,24 @@ class Inbox:
             box = self.mailboxes[suffix] = Mailbox()
         return box
 
+    def alive_at(self, suffix: str, now: float) -> float:
+        """When ``suffix`` last had a receiver: ``now`` while one waits, else its last receive."""
+        box = self.mailboxes.get(suffix)
+        if box is not None and box.waiting:
+            return now
+        return self.receivers.get(suffix, 0.0)
+
+    def forget_receivers(self, before: float) -> None:
+        for suffix in [name for name, seen in self.receivers.items() if seen < before]:
+            del self.receivers[suffix]
+
     async def receive(self, suffix: str) -> dict[str, Any]:
         box = self.mailbox(suffix)
+        receivers = self.receivers
+        receivers[suffix] = time.time()
         while True:
             stamp, message, counted = await box.get()
+            receivers[suffix] = time.time()
             if counted:
                 self.ledger.change(suffix, -1)
             if box.idle() and self.mailboxes.get(suffix) is box:
@@ -286,14 +331,17 @@ class Inbox:
     def _dispatch(self, entries: list[bytes]) -> None:
         settings = self.settings
         for entry in entries:
-            stamp, suffixes, payload, grouped = split_entry(entry)
+            decoded = settings.decode(entry, f"inbox {self.name!r}")
+            if decoded is None:
+                continue
+            stamp, suffixes, message, grouped = decoded
             if settings.expired(stamp):
                 settings.stats.expired += len(suffixes)
                 if not grouped:
                     for suffix in suffixes:
                         self.ledger.change(suffix, -1)
                 continue
-            item = (stamp, settings.serializer.loads(payload), True)
+            item = (stamp, message, True)
             if grouped:
                 self._deliver_group(suffixes, item)
                 continue
@@ -394,9 +442,9 @@ class Puller:
                     )
                     continue
                 if reply:
-                    stamp, _, payload, _ = split_entry(reply[1])
-                    message = self.settings.serializer.loads(payload)
-                    self.box.put((stamp, message, False))
+                    decoded = self.settings.decode(reply[1], f"channel {self.channel!r}")
+                    if decoded is not None:
+                        self.box.put((decoded[0], decoded[2], False))
         finally:
             self._task = None
 
