@@ -4,22 +4,28 @@ Everything here runs before accept, in this order, and a refusal at any step mea
 connection never reaches a handler or a group. Refusals a client can act on are one
 WARNING line each (no traceback): they are about the client or the deployment, not bugs.
 
-These are functions over the consumer (what they read and set is `Admitted`) and its
-`Connection`; the options and the hooks (`uses_cookies`, `is_same_origin`,
-`connection_key`) are the consumer's own.
+The consumer inherits `AdmissionPolicy` (the options and the hooks users override:
+`uses_cookies`, `is_same_origin`, `connection_key`); the steps are functions over the
+consumer (`Admitted`) and its `Connection`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Sequence
-from typing import Any, Protocol
+from typing import Any, ClassVar
 
 from chanx.core._auth import AuthResult, BaseAuthenticator
 from chanx.core._connection import Connection
 from chanx.core._errors import ErrorCode
 from chanx.core._handshake import reject
-from chanx.core._limits import POLICY_VIOLATION, TRY_AGAIN_LATER, ConnectionCounter, origin_allowed
+from chanx.core._limits import (
+    POLICY_VIOLATION,
+    TRY_AGAIN_LATER,
+    ConnectionCounter,
+    origin_allowed,
+    same_origin,
+)
 from chanx.core._scope import get_header
 from chanx.core.layers import ChannelLayer, require_valid_group_name
 from chanx.core.types import Scope
@@ -27,7 +33,7 @@ from chanx.core.types import Scope
 __all__ = [
     "INVALID_GROUP_NAME",
     "INVALID_GROUP_NAME_CODE",
-    "Admitted",
+    "AdmissionPolicy",
     "admit",
     "connections",
     "join_or_refuse",
@@ -46,55 +52,78 @@ INVALID_GROUP_NAME_CODE = "invalid_group_name"
 connections = ConnectionCounter()
 
 
-class Admitted(Protocol):
-    """The consumer, as admission sees it: its options and hooks, and what it records."""
+class AdmissionPolicy:
+    """Who may connect to a consumer: its admission options and hooks (a base class).
+
+    Class options:
+        authenticator_class: Runs before accept; a rejection closes with 4401/4403.
+        allowed_origins: Origins (exact, ``https://*.example.com`` globs or ``*``) a browser
+            may connect from; others are denied in the handshake. None: no list (a
+            consumer that cookies authenticate still refuses cross-origin pages).
+        max_connections: Open connections of this class per process; more are closed
+            with 1013 after an ``overloaded`` error frame. None: no limit.
+        max_connections_per_key: Open connections of this class per `connection_key`
+            (the user, else the client's address); more get 1013. None: no limit.
+        reject_in_handshake: Deny failed authentication with HTTP 401/403 during the
+            handshake instead of accepting and closing with 4401/4403 (browsers cannot
+            read the reason of a handshake denial).
+        send_auth_error: Send an error frame before closing a rejected socket.
+    """
+
+    authenticator_class: ClassVar[type[BaseAuthenticator] | None] = None
+    allowed_origins: ClassVar[Sequence[str] | None] = None
+    max_connections: ClassVar[int | None] = None
+    max_connections_per_key: ClassVar[int | None] = None
+    reject_in_handshake: ClassVar[bool] = False
+    send_auth_error: ClassVar[bool] = True
 
     scope: Scope
     user: Any
-    auth_result: AuthResult | None
-    channel_layer: ChannelLayer | None
-    channel_name: str | None
-    _joined: dict[str, None]
-    _slot_key: Hashable | None
-
-    @property
-    def authenticator_class(self) -> type[BaseAuthenticator] | None:
-        """Runs before accept."""
-
-    @property
-    def allowed_origins(self) -> Sequence[str] | None:
-        """Browser origins allowed to connect."""
-
-    @property
-    def max_connections(self) -> int | None:
-        """Open connections of the class per process."""
-
-    @property
-    def max_connections_per_key(self) -> int | None:
-        """Open connections of the class per `connection_key`."""
-
-    @property
-    def send_auth_error(self) -> bool:
-        """Send an error frame before closing a rejected socket."""
-
-    @property
-    def reject_in_handshake(self) -> bool:
-        """Deny with HTTP 401/403 instead of accept-and-close."""
+    auth_result: AuthResult | None  # set by `admit` once authenticated
+    _slot_key: Hashable | None = None  # set by `admit` under max_connections_per_key
 
     def uses_cookies(self) -> bool:
-        """Whether a browser's cookies may authenticate this connection."""
+        """Whether a browser's cookies may authenticate this connection.
+
+        Such a consumer refuses cross-origin handshakes when ``allowed_origins`` is None
+        (cross-site WebSocket hijacking). Default: the authenticator declares a cookie
+        credential (see `BaseAuthenticator.reads_cookies`); without an authenticator, a
+        ``scope["user"]`` set by middleware counts, since a session cookie may be behind it.
+        """
+        authenticator = self.authenticator_class
+        if authenticator is None:
+            return self.scope.get("user") is not None
+        return authenticator.reads_cookies()
 
     def is_same_origin(self, origin: str) -> bool:
-        """Whether the page at ``origin`` belongs to this site."""
+        """Whether the page at ``origin`` belongs to this site (default: the Host header).
+
+        Consulted for cookie-authenticated consumers without ``allowed_origins``. Host and
+        port are compared, not the scheme (a TLS-terminating proxy serves ``https`` pages
+        over plain ``ws``); ``null`` never matches.
+        """
+        return same_origin(origin, get_header(self.scope, "host"))
 
     def connection_key(self) -> Hashable | None:
-        """What ``max_connections_per_key`` counts by."""
+        """What ``max_connections_per_key`` counts by (None: this connection is not counted).
 
-    async def get_groups(self) -> Sequence[str]:
-        """Groups to join before accept."""
+        Default: the authenticated user (its ``pk`` or ``id`` when it has one), else the
+        client's address. Behind a proxy the address is the proxy's unless the server
+        trusts its forwarded headers (uvicorn ``--forwarded-allow-ips``).
+        """
+        user = self.user
+        if user is not None and getattr(user, "is_authenticated", True):
+            for attribute in ("pk", "id"):
+                value = getattr(user, attribute, None)
+                if value is not None:
+                    return ("user", value)
+            if isinstance(user, Hashable):
+                return ("user", user)
+        client = self.scope.get("client")
+        return ("client", client[0]) if client else None
 
 
-async def admit(consumer: Admitted, connection: Connection, owner: type) -> bool:
+async def admit(consumer: AdmissionPolicy, connection: Connection, owner: type) -> bool:
     """Origin, capacity and authentication; True holds this connection's slots."""
     if not await _origin_passes(consumer, connection):
         return False
@@ -111,7 +140,7 @@ async def admit(consumer: Admitted, connection: Connection, owner: type) -> bool
     return admitted
 
 
-def release_slots(consumer: Admitted, owner: type) -> None:
+def release_slots(consumer: AdmissionPolicy, owner: type) -> None:
     """Give back the slots `admit` took."""
     connections.release(owner)
     if consumer._slot_key is not None:
@@ -119,7 +148,7 @@ def release_slots(consumer: Admitted, owner: type) -> None:
         consumer._slot_key = None
 
 
-async def _origin_passes(consumer: Admitted, connection: Connection) -> bool:
+async def _origin_passes(consumer: AdmissionPolicy, connection: Connection) -> bool:
     origin = get_header(consumer.scope, "origin")
     if origin is None:  # not a browser: Origin checks protect browsers only
         return True
@@ -137,7 +166,7 @@ async def _origin_passes(consumer: Admitted, connection: Connection) -> bool:
     return False
 
 
-async def _acquire_key_slot(consumer: Admitted, connection: Connection, owner: type) -> bool:
+async def _acquire_key_slot(consumer: AdmissionPolicy, connection: Connection, owner: type) -> bool:
     limit = consumer.max_connections_per_key
     if limit is None:
         return True
@@ -158,7 +187,7 @@ async def _acquire_key_slot(consumer: Admitted, connection: Connection, owner: t
     return True
 
 
-async def _authenticate(consumer: Admitted, connection: Connection) -> bool:
+async def _authenticate(consumer: AdmissionPolicy, connection: Connection) -> bool:
     authenticator_class = consumer.authenticator_class
     if authenticator_class is None:
         return True
@@ -178,14 +207,20 @@ async def _authenticate(consumer: Admitted, connection: Connection) -> bool:
     return True
 
 
-async def join_or_refuse(consumer: Admitted, connection: Connection, layer: ChannelLayer) -> bool:
-    """Join the initial groups on ``layer``; False when the connection was refused instead.
+async def join_or_refuse(
+    consumer: AdmissionPolicy,
+    connection: Connection,
+    layer: ChannelLayer,
+    groups: Sequence[str],
+    joined: dict[str, None],
+) -> tuple[str | None, bool]:
+    """Join ``groups`` on ``layer``, recording each in ``joined``.
 
-    An invalid group name closes with 4400. A layer that fails (down, out of memory)
-    refuses with 1013 "try again later" (HTTP 503 in the handshake). A failing
-    ``get_groups`` is a bug and propagates.
+    Returns the new channel's name (None if none was made) and whether the connection
+    may go on; when not, it was refused: an invalid group name closes with 4400, a layer
+    that fails (down, out of memory) with 1013 "try again later" (HTTP 503 in the
+    handshake). Groups joined before a failure stay in ``joined``, for the cleanup.
     """
-    groups = list(await consumer.get_groups())
     for group in groups:
         try:
             require_valid_group_name(group)
@@ -198,13 +233,13 @@ async def join_or_refuse(consumer: Admitted, connection: Connection, layer: Chan
                 "invalid group name",
                 INVALID_GROUP_NAME_CODE,
             )
-            return False
+            return None, False
+    name: str | None = None
     try:
-        consumer.channel_layer = layer
-        name = consumer.channel_name = await layer.new_channel()
+        name = await layer.new_channel()
         for group in groups:
             await layer.group_add(group, name)
-            consumer._joined[group] = None
+            joined[group] = None
     except Exception as exc:
         logger.warning(
             "%s refused a connection with 1013: the channel layer failed (%s: %s)",
@@ -214,12 +249,12 @@ async def join_or_refuse(consumer: Admitted, connection: Connection, layer: Chan
         )
         detail = "channel layer unavailable; try again later"
         await _refuse(consumer, connection, TRY_AGAIN_LATER, detail)
-        return False
-    return True
+        return name, False
+    return name, True
 
 
 async def _refuse(
-    consumer: Admitted,
+    consumer: AdmissionPolicy,
     connection: Connection,
     code: int,
     reason: str,

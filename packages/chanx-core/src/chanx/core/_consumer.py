@@ -12,15 +12,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Coroutine, Hashable, Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, Literal, cast
 
 from pydantic import ValidationError
 
 from chanx.core._adapters import FrameworkAdapter, adapter_for_scope
-from chanx.core._admission import admit, join_or_refuse, release_slots
+from chanx.core._admission import AdmissionPolicy, admit, join_or_refuse, release_slots
 from chanx.core._app import ConsumerApp
-from chanx.core._auth import AuthResult, BaseAuthenticator
+from chanx.core._auth import AuthResult
 from chanx.core._connection import Connection
 from chanx.core._errors import (
     ErrorCode,
@@ -30,14 +30,12 @@ from chanx.core._errors import (
     unknown_action_detail,
 )
 from chanx.core._frames import shared_gate
-from chanx.core._groups import SEND_TEXT_EVENT, frame_event, layer_for, numbered, targets
+from chanx.core._groups import SEND_TEXT_EVENT, layer_for, numbered
 from chanx.core._hardening import PRECHECK_LENGTH, Precheck, may_be_non_finite
-from chanx.core._limits import FrameGate, Refusal, same_origin
+from chanx.core._limits import FrameGate, Refusal
 from chanx.core._messages import BaseMessage, CompleteMessage, encode_message
 from chanx.core._routing import ConsumerRoutes, build_consumer_routes, defining_namespace
-from chanx.core._scope import get_header
 from chanx.core._sends import LayerSends
-from chanx.core.layers import ChannelLayer, require_valid_group_name
 from chanx.core.types import Receive, Scope, Send
 
 __all__ = ["AsyncJsonWebsocketConsumer"]
@@ -66,12 +64,13 @@ async def _uncancellable(work: Coroutine[Any, Any, None]) -> None:
         raise
 
 
-class AsyncJsonWebsocketConsumer(LayerSends):
+class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
     """A typed WebSocket endpoint: decorate methods, mount ``as_asgi()`` on a route.
 
     Class options:
-        channel_layer_alias, groups, framework: the layer options of `LayerSends`.
-        authenticator_class: Runs before accept; a rejection closes with 4401/4403.
+        channel_layer_alias, groups, framework: the layer options (`LayerSends`).
+        authenticator_class, allowed_origins, max_connections, max_connections_per_key,
+        reject_in_handshake, send_auth_error: who may connect (`AdmissionPolicy`).
         subprotocols: Subprotocols this endpoint speaks; the first one the client offers wins.
         send_completion: Send ``{"action": "complete"}`` after every handled frame.
         send_seq: Number the pushes (frames a layer event caused: broadcasts and
@@ -80,22 +79,12 @@ class AsyncJsonWebsocketConsumer(LayerSends):
         max_concurrent_frames: Frames handled at once; 1 keeps strict order.
         max_pending_frames: Frames read ahead while a handler runs; when full, reading
             pauses, so the server's flow control slows the client down.
-        reject_in_handshake: Deny failed authentication with HTTP 401/403 during the
-            handshake instead of accepting and closing with 4401/4403 (browsers cannot
-            read the reason of a handshake denial).
-        send_auth_error: Send an error frame before closing a rejected socket.
         emits: Messages the server pushes on its own, for documentation.
-        allowed_origins: Origins (exact, ``https://*.example.com`` globs or ``*``) a browser
-            may connect from; others are denied in the handshake. None: no check.
-        max_connections: Open connections of this class per process; more are closed
-            with 1013 after an ``overloaded`` error frame. None: no limit.
         max_frame_bytes: Largest client frame; a larger one closes with 1009, or gets a
             ``frame_too_large`` error frame when ``oversized_frames = "error"``.
         rate_limit: ``(frames_per_second, burst)``; a frame over it gets a
             ``rate_limited`` error frame and is dropped, and ``rate_limit_close_after``
             such frames in a row close the socket with 1008. None: no limit.
-        max_connections_per_key: Open connections of this class per `connection_key`
-            (the user, else the client's address); more get 1013. None: no limit.
         slow_client_timeout: Seconds a send may stay blocked on a client that stopped
             reading before the connection is dropped (code 1008 to the disconnect hook);
             30 by default, so a client that never reads cannot hold a slot. None: wait
@@ -106,18 +95,12 @@ class AsyncJsonWebsocketConsumer(LayerSends):
             ``dropped_events``) so it gets the freshest. Costs one task per connection.
     """
 
-    authenticator_class: ClassVar[type[BaseAuthenticator] | None] = None
     subprotocols: ClassVar[Sequence[str]] = ()
     send_completion: ClassVar[bool] = False
     send_seq: ClassVar[bool] = False
     max_concurrent_frames: ClassVar[int] = 1
     max_pending_frames: ClassVar[int] = 64
-    reject_in_handshake: ClassVar[bool] = False
-    send_auth_error: ClassVar[bool] = True
     emits: ClassVar[Sequence[type[BaseMessage]]] = ()
-    allowed_origins: ClassVar[Sequence[str] | None] = None
-    max_connections: ClassVar[int | None] = None
-    max_connections_per_key: ClassVar[int | None] = None
     max_frame_bytes: ClassVar[int | None] = 1024 * 1024
     oversized_frames: ClassVar[Literal["close", "error"]] = "close"
     rate_limit: ClassVar[tuple[float, int] | None] = None
@@ -137,12 +120,9 @@ class AsyncJsonWebsocketConsumer(LayerSends):
     user: Any
     auth_result: AuthResult | None
     path_params: dict[str, Any]
-    channel_layer: ChannelLayer | None
-    channel_name: str | None
     #: Pushes sent with a ``seq`` on this connection (``send_seq``).
     pushes_sent: int = 0
     _connection: Connection
-    _slot_key: Hashable | None = None  # set by admission under max_connections_per_key
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -168,9 +148,7 @@ class AsyncJsonWebsocketConsumer(LayerSends):
         self.user = None
         self.auth_result = None
         self.path_params = {}
-        self.channel_layer = None
-        self.channel_name = None
-        self._joined: dict[str, None] = {}
+        self._joined = {}
 
     @classmethod
     def as_asgi(cls, **initkwargs: Any) -> ConsumerApp:
@@ -192,46 +170,6 @@ class AsyncJsonWebsocketConsumer(LayerSends):
     async def get_groups(self) -> Sequence[str]:
         """Groups to join before accept; defaults to the ``groups`` class attribute."""
         return list(self.groups)
-
-    def uses_cookies(self) -> bool:
-        """Whether a browser's cookies may authenticate this connection.
-
-        Such a consumer refuses cross-origin handshakes when ``allowed_origins`` is None
-        (cross-site WebSocket hijacking). Default: the authenticator declares a cookie
-        credential (see `BaseAuthenticator.reads_cookies`); without an authenticator, a
-        ``scope["user"]`` set by middleware counts, since a session cookie may be behind it.
-        """
-        authenticator = self.authenticator_class
-        if authenticator is None:
-            return self.scope.get("user") is not None
-        return authenticator.reads_cookies()
-
-    def is_same_origin(self, origin: str) -> bool:
-        """Whether the page at ``origin`` belongs to this site (default: the Host header).
-
-        Consulted for cookie-authenticated consumers without ``allowed_origins``. Host and
-        port are compared, not the scheme (a TLS-terminating proxy serves ``https`` pages
-        over plain ``ws``); ``null`` never matches.
-        """
-        return same_origin(origin, get_header(self.scope, "host"))
-
-    def connection_key(self) -> Hashable | None:
-        """What ``max_connections_per_key`` counts by (None: this connection is not counted).
-
-        Default: the authenticated user (its ``pk`` or ``id`` when it has one), else the
-        client's address. Behind a proxy the address is the proxy's unless the server
-        trusts its forwarded headers (uvicorn ``--forwarded-allow-ips``).
-        """
-        user = self.user
-        if user is not None and getattr(user, "is_authenticated", True):
-            for attribute in ("pk", "id"):
-                value = getattr(user, attribute, None)
-                if value is not None:
-                    return ("user", value)
-            if isinstance(user, Hashable):
-                return ("user", user)
-        client = self.scope.get("client")
-        return ("client", client[0]) if client else None
 
     async def on_accept(self) -> None:
         """Called right after the handshake is accepted, before `on_connect`.
@@ -278,8 +216,11 @@ class AsyncJsonWebsocketConsumer(LayerSends):
         try:
             alias = self.channel_layer_alias  # as_asgi(channel_layer_alias=...) may set it
             if alias is not None:
-                layer = layer_for(adapter, alias)
-                if not await join_or_refuse(self, connection, layer):
+                layer = self.channel_layer = layer_for(adapter, alias)
+                groups = list(await self.get_groups())  # a failing get_groups is a bug: 1011
+                joined = join_or_refuse(self, connection, layer, groups, self._joined)
+                self.channel_name, admitted = await joined
+                if not admitted:
                     return
             await connection.accept(
                 self.select_subprotocol(scope.get("subprotocols") or ()), self.slow_client_timeout
@@ -451,55 +392,6 @@ class AsyncJsonWebsocketConsumer(LayerSends):
         """Layer pushes dropped by the ``max_outbound_events`` policy on this connection."""
         connection = getattr(self, "_connection", None)
         return connection.dropped_events if connection is not None else 0
-
-    # -- groups ------------------------------------------------------------------------
-
-    def _require_layer(self) -> tuple[ChannelLayer, str]:
-        if self.channel_layer is None or self.channel_name is None:
-            raise RuntimeError(
-                f"{type(self).__qualname__} has no channel layer (channel_layer_alias is None)"
-            )
-        return self.channel_layer, self.channel_name
-
-    async def join_group(self, group: str) -> None:
-        """Add this connection to ``group``.
-
-        Raises:
-            TypeError: ``group`` is not 1 to 99 ASCII letters, digits, ``-``, ``_`` or ``.``
-                (checked here too, whatever the layer checks).
-        """
-        layer, name = self._require_layer()
-        await layer.group_add(require_valid_group_name(group), name)
-        self._joined[group] = None
-
-    async def leave_group(self, group: str) -> None:
-        """Remove this connection from ``group``."""
-        layer, name = self._require_layer()
-        await layer.group_discard(group, name)
-        self._joined.pop(group, None)
-
-    @property
-    def joined_groups(self) -> tuple[str, ...]:
-        """Groups this connection is in."""
-        return tuple(self._joined)
-
-    async def broadcast_message(
-        self,
-        message: BaseMessage,
-        groups: Sequence[str] | str | None = None,
-        *,
-        exclude_current: bool = False,
-    ) -> None:
-        """Send ``message`` to the clients of every connection in ``groups``.
-
-        The message is encoded once; receivers forward the text as is. ``groups``
-        defaults to the groups this connection joined; an empty list is a `ValueError`.
-        """
-        layer, name = self._require_layer()
-        names = targets(groups, self._joined)
-        event = frame_event(message, name if exclude_current else None)
-        for group in names:
-            await layer.group_send(group, event)
 
 
 AsyncJsonWebsocketConsumer._compile_routes({})

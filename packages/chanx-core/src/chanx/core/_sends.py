@@ -1,7 +1,8 @@
-"""`LayerSends`: a consumer class's channel layer, and sends from outside any connection.
+"""`LayerSends`: a consumer's channel layer: which one, a connection's groups, and sends.
 
-Views, Celery tasks and scripts reach connected clients through these classmethods. The
-class is complete on its own (its options, its layer, its sends); the consumer inherits it.
+Views, Celery tasks and scripts reach connected clients through the classmethods; a
+connection joins, leaves and broadcasts to groups through the methods. The class is
+complete on its own (its options, its layer, its state); the consumer inherits it.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from asgiref.sync import async_to_sync
 from chanx.core._adapters import FrameworkAdapter, adapter_for_scope
 from chanx.core._groups import event_data, frame_event, layer_for, targets
 from chanx.core._messages import BaseEvent, BaseMessage
-from chanx.core.layers import ChannelLayer
+from chanx.core.layers import ChannelLayer, require_valid_group_name
 from chanx.core.types import Scope
 
 __all__ = ["LayerSends"]
 
 
 class LayerSends:
-    """Which layer a consumer class uses, and typed sends through it from anywhere.
+    """Which layer a consumer class uses, its connections' groups, and typed sends.
 
     Class options:
         channel_layer_alias: Layer alias for groups and events (None: no layer).
@@ -37,6 +38,11 @@ class LayerSends:
     channel_layer_alias: ClassVar[str | None] = "default"
     groups: ClassVar[Sequence[str]] = ()
     framework: ClassVar[FrameworkAdapter | None] = None
+
+    #: This connection's layer and channel (None until it joined, or without a layer).
+    channel_layer: ChannelLayer | None = None
+    channel_name: str | None = None
+    _joined: dict[str, None]  # the groups this connection is in (set per connection)
 
     @classmethod
     def get_layer(
@@ -113,3 +119,52 @@ class LayerSends:
     def send_event_sync(cls, event: BaseEvent, channel_name: str) -> None:
         """`send_event` for sync code: views, Celery tasks, scripts."""
         async_to_sync(cls.send_event)(event, channel_name)
+
+    # -- a connection's groups --------------------------------------------------------
+
+    def _require_layer(self) -> tuple[ChannelLayer, str]:
+        if self.channel_layer is None or self.channel_name is None:
+            raise RuntimeError(
+                f"{type(self).__qualname__} has no channel layer (channel_layer_alias is None)"
+            )
+        return self.channel_layer, self.channel_name
+
+    async def join_group(self, group: str) -> None:
+        """Add this connection to ``group``.
+
+        Raises:
+            TypeError: ``group`` is not 1 to 99 ASCII letters, digits, ``-``, ``_`` or ``.``
+                (checked here too, whatever the layer checks).
+        """
+        layer, name = self._require_layer()
+        await layer.group_add(require_valid_group_name(group), name)
+        self._joined[group] = None
+
+    async def leave_group(self, group: str) -> None:
+        """Remove this connection from ``group``."""
+        layer, name = self._require_layer()
+        await layer.group_discard(group, name)
+        self._joined.pop(group, None)
+
+    @property
+    def joined_groups(self) -> tuple[str, ...]:
+        """Groups this connection is in."""
+        return tuple(self._joined)
+
+    async def broadcast_message(
+        self,
+        message: BaseMessage,
+        groups: Sequence[str] | str | None = None,
+        *,
+        exclude_current: bool = False,
+    ) -> None:
+        """Send ``message`` to the clients of every connection in ``groups``.
+
+        The message is encoded once; receivers forward the text as is. ``groups``
+        defaults to the groups this connection joined; an empty list is a `ValueError`.
+        """
+        layer, name = self._require_layer()
+        names = targets(groups, self._joined)
+        event = frame_event(message, name if exclude_current else None)
+        for group in names:
+            await layer.group_send(group, event)
