@@ -82,13 +82,9 @@ class DjangoAuthenticator(DRFOptions, BaseAuthenticator):
     kwargs: dict[str, Any]
     args: tuple[Any, ...]
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "credentials" not in vars(cls):
-            cls.credentials = cls._default_credentials()
-
     @classmethod
-    def _default_credentials(cls) -> tuple[Credential, ...]:
+    def default_credentials(cls) -> tuple[Credential, ...]:
+        """The credentials of the DRF authentication classes and the token query parameter."""
         found = [
             _KNOWN_CREDENTIALS[klass.__name__]
             for klass in cls.authentication_classes or ()
@@ -229,6 +225,3 @@ class DjangoAuthenticator(DRFOptions, BaseAuthenticator):
         except Http404:
             return DjangoAuthResult(False, close_code=FORBIDDEN, reason="Not found.")
         return DjangoAuthResult(True, user=user, obj=obj)
-
-
-DjangoAuthenticator.credentials = DjangoAuthenticator._default_credentials()

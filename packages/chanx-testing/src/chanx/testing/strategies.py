@@ -61,16 +61,24 @@ def _consumer_models(
     return (routes.ws if kind == "ws" else routes.event).models
 
 
+def _any_inbound(consumer: type[AsyncJsonWebsocketConsumer], kind: str) -> st.SearchStrategy[Any]:
+    models = _consumer_models(consumer, kind)
+    if not models:
+        decorator, what = (
+            ("@ws_handler", "message") if kind == "ws" else ("@event_handler", "event")
+        )
+        raise ValueError(f"{consumer.__qualname__} has no {decorator}, so no inbound {what}")
+    return st.one_of([from_model(model) for model in models])
+
+
 def inbound_messages(consumer: type[AsyncJsonWebsocketConsumer]) -> st.SearchStrategy[BaseMessage]:
     """Any message a client may send ``consumer``: one of its ``@ws_handler`` input types.
 
     Raises:
         ValueError: ``consumer`` has no ``@ws_handler``.
     """
-    models = _consumer_models(consumer, "ws")
-    if not models:
-        raise ValueError(f"{consumer.__qualname__} has no @ws_handler, so no inbound message")
-    return st.one_of([from_model(model) for model in models])
+    strategy: st.SearchStrategy[BaseMessage] = _any_inbound(consumer, "ws")
+    return strategy
 
 
 def inbound_events(consumer: type[AsyncJsonWebsocketConsumer]) -> st.SearchStrategy[BaseEvent]:
@@ -79,10 +87,8 @@ def inbound_events(consumer: type[AsyncJsonWebsocketConsumer]) -> st.SearchStrat
     Raises:
         ValueError: ``consumer`` has no ``@event_handler``.
     """
-    models = _consumer_models(consumer, "event")
-    if not models:
-        raise ValueError(f"{consumer.__qualname__} has no @event_handler, so no inbound event")
-    return st.one_of([from_model(model) for model in models])
+    strategy: st.SearchStrategy[BaseEvent] = _any_inbound(consumer, "event")
+    return strategy
 
 
 def frames(consumer: type[AsyncJsonWebsocketConsumer]) -> st.SearchStrategy[str]:
