@@ -58,12 +58,14 @@ class AdmissionPolicy:
     Class options:
         authenticator_class: Runs before accept; a rejection closes with 4401/4403.
         allowed_origins: Origins (exact, ``https://*.example.com`` globs or ``*``) a browser
-            may connect from; others are denied in the handshake. None: no list (a
-            consumer that cookies authenticate still refuses cross-origin pages).
+            may connect from; others are denied in the handshake (1008). None: pages of
+            the same origin only when cookies may authenticate (`uses_cookies`), else
+            any. ``["*"]``: no check.
         max_connections: Open connections of this class per process; more are closed
             with 1013 after an ``overloaded`` error frame. None: no limit.
-        max_connections_per_key: Open connections of this class per `connection_key`
-            (the user, else the client's address); more get 1013. None: no limit.
+        max_connections_per_key: Open connections of this class per process and per
+            `connection_key` (the user, else the client address); more get 1013 too.
+            None: no limit.
         reject_in_handshake: Deny failed authentication with HTTP 401/403 during the
             handshake instead of accepting and closing with 4401/4403 (browsers cannot
             read the reason of a handshake denial).
@@ -176,9 +178,10 @@ async def _acquire_key_slot(consumer: AdmissionPolicy, connection: Connection, o
     slot = (owner, key)
     if not connections.try_acquire(slot, limit):
         logger.warning(
-            "%s refused a connection: %d already open for one key",
+            "%s refused a connection: %d already open for key %.80r",
             type(consumer).__qualname__,
             limit,
+            key,
         )
         detail = "too many connections for this client"
         await _refuse(consumer, connection, TRY_AGAIN_LATER, detail)

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -62,6 +63,23 @@ class Settings:
         self.stats = stats
         self.reporter = reporter
         self.on_recovered = on_recovered
+        # Messages an inbox had taken in but not handed out when its event loop's state
+        # closed, by inbox and channel: the next loop to read that inbox starts with them.
+        # (Django's async_to_sync runs each call in a loop of its own.)
+        self._parked: dict[str, dict[str, list[Item]]] = {}
+        self._parked_lock = threading.Lock()
+
+    def park(self, inbox: str, suffix: str, items: list[Item]) -> None:
+        with self._parked_lock:
+            self._parked.setdefault(inbox, {}).setdefault(suffix, []).extend(items)
+
+    def unpark(self, inbox: str) -> dict[str, list[Item]]:
+        with self._parked_lock:
+            return self._parked.pop(inbox, {})
+
+    def drop_parked(self) -> None:
+        with self._parked_lock:
+            self._parked.clear()
 
     def expired(self, stamp_ms: int) -> bool:
         return time.time() * 1000 - stamp_ms > self.expiry_ms
@@ -195,6 +213,8 @@ class Inbox:
         self.counts = counts
         self.settings = settings
         self.mailboxes: dict[str, Mailbox] = {}
+        for suffix, items in settings.unpark(name).items():
+            self.mailbox(suffix).items.extend(items)
         # When each channel last had a receiver (Unix time): renews its memberships.
         self.receivers: dict[str, float] = {}
         self.ledger = Ledger(shard, counts, settings.expiry_ms)
@@ -404,6 +424,9 @@ class Inbox:
         await asyncio.gather(self._task, return_exceptions=True)
         if self._wire is not None:
             self.shard.close_reader(self._wire)
+        for suffix, box in self.mailboxes.items():
+            if box.items:
+                self.settings.park(self.name, suffix, box.take_all())
         await self.ledger.aclose()
 
 
