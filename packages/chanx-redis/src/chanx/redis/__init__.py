@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from importlib.metadata import version as _version
 
+from chanx.redis._incidents import LossIncident
 from chanx.redis._layer import RedisChannelLayer
 from chanx.redis._serializer import JsonSerializer, MsgpackSerializer, Serializer
 from chanx.redis._stats import RedisLayerStats
@@ -19,6 +20,7 @@ __version__ = _version("chanx-redis")
 
 __all__ = [
     "JsonSerializer",
+    "LossIncident",
     "MsgpackSerializer",
     "RedisChannelLayer",
     "RedisLayerStats",

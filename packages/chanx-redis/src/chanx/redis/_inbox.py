@@ -62,6 +62,9 @@ class Settings:
         self.stats = stats
         self.reporter = reporter
         self.on_recovered = on_recovered
+        # A batch lost with a broken connection was sent at most this long before the
+        # break was seen (a read waits BLOCK_SECONDS, a reply up to a command timeout).
+        self.command_grace = float(BLOCK_SECONDS)
 
     def expired(self, stamp_ms: int) -> bool:
         return time.time() * 1000 - stamp_ms > self.expiry_ms
@@ -167,6 +170,7 @@ async def _recover(
     stats = settings.stats
     stats.disconnects += 1
     stats.possible_loss += 1
+    lost_at = time.time()
     logger.warning(
         "Redis connection lost while reading %s (%r): a batch in flight may be lost; reconnecting",
         what,
@@ -182,6 +186,15 @@ async def _recover(
             continue
         await settings.on_recovered(shard)
         stats.reconnects += 1
+        # The WARNING went out when the connection broke; this records its window.
+        settings.reporter.incident(
+            "connection_lost",
+            lost_at - settings.command_grace,
+            time.time(),
+            0,
+            f"reading {what} again; a batch in flight when the connection broke may be lost",
+            level=logging.INFO,
+        )
         return
 
 

@@ -59,11 +59,21 @@ class Reporter:
         # occurrences of a repeating cause after its first, logged line
         self._open: dict[str, _Open] = {}
 
-    def incident(self, cause: str, start: float, end: float, count: int, detail: str) -> None:
-        """Log one incident whose window is known now."""
+    def incident(
+        self,
+        cause: str,
+        start: float,
+        end: float,
+        count: int,
+        detail: str,
+        *,
+        level: int = logging.WARNING,
+    ) -> None:
+        """Log one incident whose window is known now (its WARNING may have come earlier)."""
         found = LossIncident(cause, start, end, count, detail)
         self.incidents.append(found)
-        logger.warning(
+        logger.log(
+            level,
             "%s: %s (window %s-%s UTC, %.1f s)",
             cause,
             detail,
