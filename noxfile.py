@@ -3,15 +3,21 @@
 Every session syncs its virtualenv from the committed ``uv.lock`` with ``--locked``, so a
 stale lock fails instead of being rewritten, and uv's cache keeps re-syncs to seconds.
 
-    uv run nox                     # everything (lint, typecheck, tests_core, tests, guides)
+    uv run nox                     # everything CI runs (see nox.options.sessions below)
     uv run nox -s tests -- -k foo  # arguments after -- go to pytest (or to mypy/ruff)
+    uv run nox -s docs -- serve    # the documentation site on http://127.0.0.1:8000
     uv run nox -l                  # list sessions
+
+tests_lowest and tests_newest are the exceptions to the lock: they resolve the dependencies
+afresh (lowest allowed / newest available) into their own virtualenv and leave uv.lock alone.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import tomllib
 from pathlib import Path
 
 import nox
@@ -24,7 +30,15 @@ nox.options.error_on_external_run = True
 # tests_core runs before tests so that the last pytest summary printed is the full suite's.
 # Room for later: a Django/Channels version matrix as a parametrized session that syncs the
 # dev group, then `uv pip install "django==X.*" "channels==Y.*"` over it and runs tests/django.
-nox.options.sessions = ["lint", "typecheck", "tests_core", "tests", "guides"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "dist",
+    "docs",
+    "tests_core",
+    "tests",
+    "guides",
+]
 
 ROOT = Path(__file__).parent
 PACKAGE_SOURCES = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("packages/*/src"))
@@ -79,6 +93,37 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def dist(session: nox.Session) -> None:
+    """Build every wheel and sdist as a release would, and `twine check --strict` them.
+
+    What each archive ships (LICENSE, metadata, the namespace layout) is asserted by
+    tests/packaging; this session is the check PyPI's upload makes.
+    """
+    _sync(session, "--only-group", "release")
+    out = Path(session.create_tmp()) / "dist"
+    shutil.rmtree(out, ignore_errors=True)
+    session.run("uv", "build", "--all-packages", "--no-progress", "--out-dir", str(out))
+    archives = sorted(str(p) for p in out.iterdir() if p.name.endswith((".whl", ".tar.gz")))
+    session.run("twine", "check", "--strict", *archives)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site (mkdocs.yml): built strictly, so a broken link fails.
+
+    uv run nox -s docs               # build into .nox/docs/tmp/site, as CI does
+    uv run nox -s docs -- serve      # serve on http://127.0.0.1:8000, rebuilt on each edit
+    """
+    _sync(session, "--only-group", "docs")
+    env = {"NO_MKDOCS_2_WARNING": "1"}  # mkdocs-material's banner about its successor
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve", *session.posargs[1:], env=env)
+        return
+    site = Path(session.create_tmp()) / "site"
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(site), *session.posargs, env=env)
+
+
+@nox.session
 def tests_core(session: nox.Session) -> None:
     """tests/core in an environment with chanx-core and chanx-testing but no web framework."""
     _sync(session, "--only-group", "core-test")
@@ -93,6 +138,100 @@ def tests_core(session: nox.Session) -> None:
         session.log("tests/core does not exist yet; running the framework-free check only")
     # Exit code 5 means pytest collected nothing: legitimate while tests/core is being written.
     session.run("pytest", *(session.posargs or targets), success_codes=[0, 5])
+
+
+def _unlocked_requirements() -> list[str]:
+    """Every workspace package (editable, all extras) and the dev group's other requirements.
+
+    The input of the unlocked sessions, read from the pyprojects so that a new package, extra
+    or test dependency is covered without editing this file.
+    """
+    lines = []
+    for pyproject in sorted(ROOT.glob("packages/*/pyproject.toml")):
+        config = tomllib.loads(pyproject.read_text())
+        # Extras are static, or set by hatch_build.py from its own table (chanx-core's).
+        hook = config.get("tool", {}).get("hatch", {}).get("metadata", {}).get("hooks", {})
+        extras = sorted(
+            config["project"].get("optional-dependencies", {})
+            | hook.get("custom", {}).get("optional-dependencies", {})
+        )
+        suffix = f"[{','.join(extras)}]" if extras else ""
+        lines.append(f"-e {pyproject.parent.relative_to(ROOT)}{suffix}")
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+
+    def expand(name: str) -> list[str]:
+        out = []
+        for item in groups[name]:
+            out.extend(expand(item["include-group"]) if isinstance(item, dict) else [item])
+        return out
+
+    # The chanx-* entries are the workspace packages above; the linters are not needed.
+    lint = set(expand("lint"))
+    lines.extend(r for r in expand("dev") if not r.startswith("chanx-") and r not in lint)
+    return lines
+
+
+def _install_unlocked(session: nox.Session, *resolution: str) -> None:
+    """Resolve the test environment without uv.lock, pin it to a file, and sync it exactly."""
+    tmp = Path(session.create_tmp())
+    requirements_in = tmp / "requirements.in"
+    requirements_in.write_text("\n".join(_unlocked_requirements()) + "\n")
+    pinned = tmp / "requirements.txt"
+    python = ("--python", session.virtualenv.location)
+    session.run_install(
+        "uv", "pip", "compile", "--quiet", *python, *resolution,
+        str(requirements_in), "--output-file", str(pinned),
+    )  # fmt: skip
+    # `sync`, not `install`: a reused virtualenv must not keep versions from an earlier run.
+    session.run_install("uv", "pip", "sync", "--quiet", *python, str(pinned))
+    session.run("python", "-c", _SHOW_VERSIONS, *sorted(VERSIONS_SHOWN))
+
+
+# Printed by the unlocked sessions, so that a CI log says which versions were tested.
+_SHOW_VERSIONS = """
+import importlib.metadata as metadata, platform, sys
+print("python", platform.python_version(), *(f"{n}=={metadata.version(n)}" for n in sys.argv[1:]))
+"""
+VERSIONS_SHOWN = {
+    "anyio", "asgiref", "channels", "channels-redis", "django", "djangorestframework", "fastapi",
+    "hypothesis", "msgspec", "pydantic", "pytest", "redis", "rich", "starlette", "typer",
+    "uvicorn",
+}  # fmt: skip
+
+
+def _newest_python() -> str | None:
+    """The newest CPython this machine has (for tests_newest), else nox's own interpreter."""
+    for minor in ("3.14", "3.13", "3.12"):
+        found = [shutil.which(f"python{minor}")]
+        found += sorted(Path.home().glob(f".pyenv/versions/{minor}.*/bin/python{minor}"))
+        for candidate in filter(None, found):
+            # A pyenv shim exists for every version but only runs the activated ones.
+            probe = subprocess.run([str(candidate), "-c", ""], capture_output=True, check=False)
+            if probe.returncode == 0:
+                return str(candidate)
+    return None
+
+
+@nox.session(venv_backend="uv")
+def tests_lowest(session: nox.Session) -> None:
+    """The test suite with every direct dependency at the lowest version its floor allows.
+
+    uv's lowest-direct resolution: each package's own floors (pydantic, redis, typer, Django,
+    Starlette, ...) and the dev group's are installed at exactly their minimum, transitive
+    dependencies at their newest. A floor that is too low fails here.
+    """
+    _install_unlocked(session, "--resolution", "lowest-direct")
+    session.run("pytest", *(session.posargs or ["-q", "-x"]))
+
+
+@nox.session(python=_newest_python(), venv_backend="uv")
+def tests_newest(session: nox.Session) -> None:
+    """The test suite with the newest release of every dependency, on the newest Python here.
+
+    What a user who runs `pip install chanx-...` today gets; uv.lock stays as it is.
+    """
+    _install_unlocked(session, "--upgrade")
+    session.run("pytest", *(session.posargs or ["-q", "-x"]))
 
 
 @nox.session

@@ -6,48 +6,22 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
+import email
+import re
 import tarfile
 import zipfile
+from email.message import Message
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.packaging.conftest import BUILD_TIMEOUT, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = {p.name: p.name.removeprefix("chanx-") for p in sorted(ROOT.glob("packages/chanx-*"))}
-BUILD_TIMEOUT = 300
+VERSION = (ROOT / "VERSION").read_text().strip()
+LICENSE = (ROOT / "LICENSE").read_text()
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(BUILD_TIMEOUT + 60)]
-
-
-def _uv() -> str:
-    # `uv run` exports UV (its own binary), so this works even when uv is not on PATH.
-    uv = os.environ.get("UV") or shutil.which("uv")
-    if uv is None:
-        message = "uv is not on PATH (and UV is unset), so the distributions cannot be built"
-        if IN_CI:
-            pytest.fail(f"{message}; CI=true requires it", pytrace=False)
-        pytest.skip(message)
-    return uv
-
-
-@pytest.fixture(scope="module")
-def dist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    result = subprocess.run(
-        [_uv(), "build", "--all-packages", "--out-dir", str(out), "--no-progress"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, f"uv build failed:\n{result.stdout}\n{result.stderr}"
-    return out
 
 
 def _dist_name(filename: str) -> str:
@@ -85,3 +59,56 @@ def test_sdist_has_no_namespace_init(dist_dir: Path, dist: str) -> None:
         names = tf.getnames()
     assert not [n for n in names if n.endswith("/src/chanx/__init__.py")]
     assert any(n.endswith(f"/src/chanx/{PACKAGES[dist]}/py.typed") for n in names)
+
+
+def _wheel_file(dist_dir: Path, dist: str, suffix: str) -> tuple[str, str]:
+    (wheel,) = dist_dir.glob(f"{dist.replace('-', '_')}-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        (name,) = [n for n in zf.namelist() if n.endswith(suffix)]
+        return name, zf.read(name).decode()
+
+
+def _metadata(dist_dir: Path, dist: str) -> Message:
+    return email.message_from_string(_wheel_file(dist_dir, dist, ".dist-info/METADATA")[1])
+
+
+@pytest.mark.parametrize("dist", sorted(PACKAGES))
+def test_license_ships_in_wheel_and_sdist(dist_dir: Path, dist: str) -> None:
+    name, text = _wheel_file(dist_dir, dist, ".dist-info/licenses/LICENSE")
+    assert text == LICENSE, f"{name} differs from the repository's LICENSE"
+    (sdist,) = dist_dir.glob(f"{dist.replace('-', '_')}-*.tar.gz")
+    with tarfile.open(sdist) as tf:
+        member = tf.extractfile(f"{dist.replace('-', '_')}-{VERSION}/LICENSE")
+        assert member is not None
+        assert member.read().decode() == LICENSE
+    assert _metadata(dist_dir, dist)["License-Expression"] == "MIT"
+
+
+@pytest.mark.parametrize("dist", sorted(PACKAGES))
+def test_version_and_chanx_pins_come_from_the_version_file(dist_dir: Path, dist: str) -> None:
+    metadata = _metadata(dist_dir, dist)
+    assert metadata["Version"] == VERSION
+    chanx_requirements = [
+        r for r in metadata.get_all("Requires-Dist", []) if r.startswith("chanx-")
+    ]
+    if dist != "chanx-core":
+        assert "chanx-core" in " ".join(chanx_requirements)
+    pinned = re.compile(rf"chanx-[a-z]+(\[[a-z,]+\])?=={re.escape(VERSION)}(; .*)?")
+    for requirement in chanx_requirements:
+        assert pinned.fullmatch(requirement), (
+            f"{dist} must pin the other chanx packages to its own version, got {requirement!r}"
+        )
+
+
+@pytest.mark.parametrize("dist", sorted(PACKAGES))
+def test_metadata_is_complete(dist_dir: Path, dist: str) -> None:
+    metadata = _metadata(dist_dir, dist)
+    urls = dict(u.split(", ", 1) for u in metadata.get_all("Project-URL", []))
+    assert {"Homepage", "Documentation", "Repository", "Issues", "Changelog"} <= set(urls)
+    classifiers = metadata.get_all("Classifier", [])
+    for minor in ("3.11", "3.12", "3.13"):
+        assert f"Programming Language :: Python :: {minor}" in classifiers
+    assert "Typing :: Typed" in classifiers
+    assert metadata["Requires-Python"] == ">=3.11"
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    assert metadata.get_payload(), f"{dist} has no long description (its README)"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
+# First: refuses to load, saying how to fix it, under an old chanx 2.x install.
+import chanx.core._namespace  # noqa: F401
 from chanx.core._app import ConsumerApp
 from chanx.core._auth import AuthResult, BaseAuthenticator, Credential, TokenAuthenticator
 from chanx.core._consumer import AsyncJsonWebsocketConsumer

@@ -15,6 +15,9 @@ from importlib import import_module
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
+# First: refuses to load, saying how to fix it, under an old chanx 2.x install.
+import chanx.django._namespace  # noqa: F401
+
 if TYPE_CHECKING:
     from chanx.django._auth import DjangoAuthenticator, DjangoAuthResult
     from chanx.django._consumer import AsyncJsonWebsocketConsumer

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from importlib.metadata import version as _version
 
+# First: refuses to load, saying how to fix it, under an old chanx 2.x install.
+import chanx.testing._namespace  # noqa: F401
 from chanx.testing._communicator import (
     CommunicatorTimeoutError,
     ConnectResult,

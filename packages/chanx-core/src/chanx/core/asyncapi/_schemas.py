@@ -73,7 +73,9 @@ def build_schemas(models: Iterable[tuple[type[BaseModel], Direction]]) -> Schema
         schema_generator=_Generator,
     )
     raw: dict[str, Any] = dict(defs.get("$defs", {}))
+    twins = _merge_mode_twins(raw)
     renames = _safe_names(raw)
+    renames.update({twin: renames[base] for twin, base in twins.items()})
     schemas = {renames[name]: to_draft7(schema, renames) for name, schema in sorted(raw.items())}
     names: dict[type[BaseModel], str] = {}
     for model, mode in wanted:
@@ -81,6 +83,30 @@ def build_schemas(models: Iterable[tuple[type[BaseModel], Direction]]) -> Schema
         target = str(top[(model, mode)]["$ref"]).removeprefix(SCHEMA_PREFIX)
         names[model] = renames[target]
     return SchemaSet(schemas, names)
+
+
+def _merge_mode_twins(raw: dict[str, Any]) -> dict[str, str]:
+    """Fold ``X-Input`` and ``X-Output`` back into ``X`` where the two schemas are equal.
+
+    pydantic 2.12 splits a model used in both directions even when nothing differs (2.13
+    does not). Twins that only refer to other, already folded twins count as equal, so the
+    folding repeats until nothing changes. Returns each folded name and the name it became.
+    """
+    folded: dict[str, str] = {}
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(raw):
+            base = name.removesuffix("-Input")
+            output = f"{base}-Output"
+            if base == name or base in raw or output not in raw:
+                continue
+            if to_draft7(raw[name], folded) == to_draft7(raw[output], folded):
+                raw[base] = raw.pop(name)
+                del raw[output]
+                folded[name] = folded[output] = base
+                changed = True
+    return folded
 
 
 def _unique(name: str, taken: Mapping[str, Any]) -> str:

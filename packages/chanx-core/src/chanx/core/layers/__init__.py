@@ -8,6 +8,7 @@ from chanx.core.layers._base import (
     require_valid_channel_name,
     require_valid_group_name,
 )
+from chanx.core.layers._health import LayerHealth, check_channel_layer
 from chanx.core.layers._memory import InMemoryChannelLayer
 from chanx.core.layers._registry import (
     get_channel_layer,
@@ -21,6 +22,8 @@ __all__ = [
     "ChannelFull",
     "ChannelLayer",
     "InMemoryChannelLayer",
+    "LayerHealth",
+    "check_channel_layer",
     "get_channel_layer",
     "lookup_channel_layer",
     "register_channel_layer",

@@ -20,6 +20,7 @@ from chanx.core.layers._base import (
     require_valid_channel_name,
     require_valid_group_name,
 )
+from chanx.core.layers._drops import DropLog
 
 __all__ = ["InMemoryChannelLayer"]
 
@@ -82,7 +83,9 @@ class InMemoryChannelLayer:
             ``{"http.request": 200, "specific.*": 50}``; the first match wins.
 
     Attributes:
-        dropped_on_full: Messages ``group_send`` dropped because a member was full.
+        dropped_on_full: Messages ``group_send`` dropped because a member was full; each
+            drop is also logged (a WARNING at once, then one summary per
+            ``drop_log.interval`` seconds, 10 by default) naming the channels.
         dropped_expired: Messages dropped because they expired before being received.
     """
 
@@ -111,6 +114,9 @@ class InMemoryChannelLayer:
         ]
         self.dropped_on_full = 0
         self.dropped_expired = 0
+        self.drop_log = DropLog(
+            logger, capacity_hint=f"capacity {capacity}; see docs/channel-layers.md"
+        )
         # One lock for all state: senders may run in other threads (async_to_sync), and
         # every critical section is short and never awaits.
         self._lock = threading.Lock()
@@ -287,7 +293,7 @@ class InMemoryChannelLayer:
                 self._sweep(now)
         if full:
             # Logged outside the lock: a slow or re-entrant log handler must not stall senders.
-            logger.debug("group_send to %r dropped the message for full channels %s", group, full)
+            self.drop_log.record(group, full)
 
     async def flush(self) -> None:
         """Drop every message and group; receivers already waiting keep waiting."""
