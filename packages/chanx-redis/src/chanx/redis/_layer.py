@@ -19,9 +19,8 @@ from chanx.core.layers import (
     require_valid_group_name,
 )
 from chanx.redis._connection import HashRing, Shard, parse_hosts, parse_url
-from chanx.redis._inbox import Settings
 from chanx.redis._incidents import Reporter
-from chanx.redis._keeper import Keeper, Memberships
+from chanx.redis._keeper import Keeper, Memberships, local_members
 from chanx.redis._scripts import (
     DELIVER,
     GROUP_ADD,
@@ -38,6 +37,7 @@ from chanx.redis._serializer import (
     Serializer,
     resolve_serializer,
 )
+from chanx.redis._settings import Settings
 from chanx.redis._state import LoopState, attach_to_loop
 from chanx.redis._stats import RedisLayerStats
 
@@ -124,7 +124,7 @@ class RedisChannelLayer:
         )
         # This process's own memberships: the truth for its own channels (see _keeper).
         self._memberships: Memberships = {}
-        self._looked_at: set[int] = set()
+        self._looked_at: set[int] = set()  # shards whose maxmemory-policy was checked
         self._keepers: weakref.WeakKeyDictionary[LoopState, Keeper] = weakref.WeakKeyDictionary()
 
     @classmethod
@@ -228,7 +228,7 @@ class RedisChannelLayer:
                 interval=self.heal_interval,
                 stats=self.stats,
                 reporter=self._reporter,
-                first_look=self._first_look,
+                looked_at=self._looked_at,
             )
         return name
 
@@ -287,7 +287,7 @@ class RedisChannelLayer:
         # This process's own members come from its own table, whatever Redis holds (it may
         # have lost them), and get the message in-process first: everything this process
         # sends to one of its own channels keeps its order, whichever method sent it.
-        local = self._local_members(state, group, cutoff)
+        local = local_members(self._memberships, state, group, cutoff)
         # Decoding our own bytes gives each receiver the copy another process would get.
         copy = self.serializer.loads(payload) if local else None
         delivered = dropped = 0
@@ -321,20 +321,6 @@ class RedisChannelLayer:
         finally:
             self.stats.group_deliveries += delivered
             self.stats.group_drops += dropped
-
-    def _local_members(self, state: LoopState, group: str, cutoff: float) -> set[str]:
-        """This loop's channels in ``group`` by the process's own table (live ones only)."""
-        members = self._memberships.get(group)
-        if not members:
-            return set()
-        now = time.time()
-        local: set[str] = set()
-        for channel, joined in members.items():
-            inbox, _, suffix = channel.partition("!")
-            reader = state.inboxes.get(inbox)
-            if reader is not None and (joined >= cutoff or reader.alive_at(suffix, now) >= cutoff):
-                local.add(channel)
-        return local
 
     async def _deliver_to(
         self, state: LoopState, members: list[str], head: list[Any]
@@ -423,19 +409,3 @@ class RedisChannelLayer:
         keeper = self._keepers.get(state) if state is not None else None
         if keeper is not None:
             keeper.wake()
-
-    def _first_look(self, index: int, policies: set[str]) -> None:
-        """Warn once per shard when Redis may evict the layer's keys."""
-        if index in self._looked_at:
-            return
-        self._looked_at.add(index)
-        risky = sorted(policy for policy in policies if policy != "noeviction")
-        if risky:
-            logger.warning(
-                "Redis %s has maxmemory-policy %s: under memory pressure it deletes layer keys "
-                "(memberships, queued messages) and messages are lost; use noeviction "
-                "(the layer restores its memberships within %.1f s and reports each eviction)",
-                self.hosts[index],
-                ",".join(risky),
-                self.heal_interval,
-            )
