@@ -182,3 +182,28 @@ def test_heal_interval_stays_well_inside_group_expiry() -> None:
     assert RedisChannelLayer(group_expiry=8).heal_interval == 2.0
     with pytest.raises(ValueError, match="heal_interval"):
         RedisChannelLayer(heal_interval=0)
+
+
+async def test_full_members_are_reported_once_per_incident(
+    redis_url: str, lean: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    prefix = _prefix()
+    reader = RedisChannelLayer.from_url(redis_url, prefix=prefix, capacity=2)
+    sender = RedisChannelLayer.from_url(redis_url, prefix=prefix, capacity=2)
+    caplog.set_level(logging.WARNING, logger="chanx.redis")
+    try:
+        mine, theirs = await reader.new_channel(), await sender.new_channel()
+        for channel in (mine, theirs):
+            await reader.group_add("room", channel)
+        for index in range(5):  # nobody reads: both members fill up after two
+            await sender.group_send("room", {"type": "g", "index": index})
+        await _eventually(lambda: reader.stats.group_drops == 3, within=5)
+        assert sender.stats.group_drops == 3
+        for layer in (reader, sender):
+            assert [i.cause for i in layer.stats.incidents] == ["group_drop"]
+        lines = [r.getMessage() for r in caplog.records if "group_drop" in r.getMessage()]
+        assert len(lines) == 2  # one per layer, not one per message
+    finally:
+        await reader.flush()
+        await reader.close()
+        await sender.close()

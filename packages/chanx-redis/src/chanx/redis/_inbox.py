@@ -148,7 +148,7 @@ class Inbox:
             if box.idle() and self.mailboxes.get(suffix) is box:
                 del self.mailboxes[suffix]
             if self.settings.expired(stamp):
-                self.settings.stats.expired += 1
+                self.settings.outlived(f"{self.name}!{suffix}", stamp)
                 continue
             return message
 
@@ -251,7 +251,7 @@ class Inbox:
                 continue
             stamp, suffixes, message, grouped = decoded
             if settings.expired(stamp):
-                settings.stats.expired += len(suffixes)
+                settings.outlived(f"inbox {self.name!r}", stamp, len(suffixes))
                 if not grouped:
                     for suffix in suffixes:
                         self.ledger.change(suffix, -1)
@@ -276,7 +276,7 @@ class Inbox:
             box = self.mailbox(suffix)
             queued = len(box.items)
             if queued >= capacity_for(f"{self.name}!{suffix}"):
-                self.settings.stats.group_drops += 1
+                self.settings.dropped(f"{self.name}!{suffix}", item[0])
             elif box.waiting > queued:
                 box.put(taken_at_once)
             else:
@@ -340,7 +340,7 @@ class Puller:
                 self._task = asyncio.get_running_loop().create_task(self._pull())
             stamp, message, _ = await self.box.get()
             if self.settings.expired(stamp):
-                self.settings.stats.expired += 1
+                self.settings.outlived(self.channel, stamp)
                 continue
             return message
 

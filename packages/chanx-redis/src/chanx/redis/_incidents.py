@@ -25,7 +25,8 @@ class LossIncident:
 
     Attributes:
         cause: what happened: ``"redis_restart"``, ``"eviction"``, ``"memberships_lost"``,
-            ``"connection_lost"`` or ``"undecodable"``.
+            ``"connection_lost"``, ``"undecodable"``, ``"group_drop"`` (a full member
+            skipped) or ``"expired"`` (a message older than ``expiry`` on arrival).
         start: the earliest moment a lost message may have been sent.
         end: the moment the layer had healed (or the last occurrence).
         count: how many messages, keys or memberships it concerned (0: unknown).

@@ -321,6 +321,13 @@ class RedisChannelLayer:
         finally:
             self.stats.group_deliveries += delivered
             self.stats.group_drops += dropped
+            if dropped:
+                self._reporter.occurrence(
+                    "group_drop",
+                    now_ms / 1000,
+                    f"group_send to {group!r} skipped {dropped} full member(s) (their readers "
+                    "are slower than the messages come)",
+                )
 
     async def _deliver_to(
         self, state: LoopState, members: list[str], head: list[Any]

@@ -66,6 +66,26 @@ class Settings:
             self._undecodable(stamp, where, error, len(names) or 1)
             return None
 
+    def dropped(self, channel: str, stamp_ms: int) -> None:
+        """A group message skipped for a full channel: counted and reported."""
+        self.stats.group_drops += 1
+        self.reporter.occurrence(
+            "group_drop",
+            stamp_ms / 1000,
+            f"channel {channel!r} was full: a group message was dropped for it (its reader "
+            "is slower than the messages come)",
+        )
+
+    def outlived(self, channel: str, stamp_ms: int, count: int = 1) -> None:
+        """A message that reached a receiver after its expiry: counted and reported."""
+        self.stats.expired += count
+        self.reporter.occurrence(
+            "expired",
+            stamp_ms / 1000,
+            f"a message for {channel!r} was older than expiry ({self.expiry_ms} ms) when it "
+            "reached its receiver and was dropped",
+        )
+
     def _undecodable(self, stamp_ms: int, where: str, error: Exception, count: int = 1) -> None:
         self.stats.undecodable += count
         name = getattr(self.serializer, "name", type(self.serializer).__name__)
