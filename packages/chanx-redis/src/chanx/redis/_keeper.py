@@ -254,7 +254,7 @@ def local_members(
 ) -> set[str]:
     """The live channels of ``state``'s inboxes in ``group``, by the process's own table."""
     members = memberships.get(group)
-    if not members:
+    if not members or not state.inboxes:  # a loop that only sends (async_to_sync) reads none
         return set()
     now = time.time()
     local: set[str] = set()

@@ -405,6 +405,7 @@ class RedisChannelLayer:
         state = self._states.pop(loop, None)
         if state is not None:
             await state.aclose()
+        self._reporter.close()  # what open incidents counted since their first line
 
     def _is_local(self, channel: str) -> bool:
         inbox, bang, _ = channel.partition("!")
