@@ -145,7 +145,7 @@ async def test_kill_and_restart(server: RedisProcess, caplog: pytest.LogCaptureF
 
     async def kill_and_restart() -> None:
         server.kill()
-        await anyio.sleep(1)  # the outage itself
+        await anyio.sleep(3)  # the outage of the issue: a restart 3 s later
         await anyio.to_thread.run_sync(server.start)
 
     stream, _, remote = await _run_scenario(f"redis://127.0.0.1:{server.port}/0", kill_and_restart)
