@@ -177,6 +177,12 @@ def test_the_default_serializer_is_the_same_on_every_machine() -> None:
     assert any(req.startswith("msgspec") for req in requires("chanx-redis") or [])
 
 
+def test_serializer_and_heal_interval_in_the_url() -> None:
+    layer = RedisChannelLayer.from_url("redis://h:6379/0?serializer=json&heal_interval=0.5")
+    assert isinstance(layer.serializer, JsonSerializer)
+    assert layer.heal_interval == 0.5
+
+
 def test_heal_interval_stays_well_inside_group_expiry() -> None:
     assert RedisChannelLayer().heal_interval == 5.0
     assert RedisChannelLayer(group_expiry=8).heal_interval == 2.0
