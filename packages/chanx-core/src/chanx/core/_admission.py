@@ -148,9 +148,10 @@ class Admission(LayerMessaging):
         slot = (owner, key)
         if not connections.try_acquire(slot, limit):
             logger.warning(
-                "%s refused a connection: %d already open for one key",
+                "%s refused a connection: %d already open for key %.80r",
                 type(self).__qualname__,
                 limit,
+                key,
             )
             detail = "too many connections for this client"
             await self._reject(TRY_AGAIN_LATER, detail, ErrorCode.OVERLOADED)

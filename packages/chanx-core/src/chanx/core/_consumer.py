@@ -69,9 +69,14 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
         send_auth_error: Send an error frame before closing a rejected socket.
         emits: Messages the server pushes on its own, for documentation.
         allowed_origins: Origins (exact, ``https://*.example.com`` globs or ``*``) a browser
-            may connect from; others are denied in the handshake. None: no check.
+            may connect from; others are denied in the handshake (1008). None: pages of
+            the same origin only when cookies may authenticate (`uses_cookies`), else
+            any. ``["*"]``: no check.
         max_connections: Open connections of this class per process; more are closed
             with 1013 after an ``overloaded`` error frame. None: no limit.
+        max_connections_per_key: Open connections of this class per process and per
+            `connection_key` (the user, else the client address); more get 1013 too.
+            None: no limit.
         max_frame_bytes: Largest client frame; a larger one closes with 1009, or gets a
             ``frame_too_large`` error frame when ``oversized_frames = "error"``.
         rate_limit: ``(frames_per_second, burst)``; a frame over it gets a

@@ -25,7 +25,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chanx.redis._connection import Shard
 from chanx.redis._ledger import Ledger
-from chanx.redis._settings import BLOCK_SECONDS, Settings, recover
+from chanx.redis._settings import BLOCK_SECONDS, Item, Settings, recover
 from chanx.redis._wire import Wire
 
 __all__ = ["Inbox", "Mailbox", "Puller"]
@@ -33,10 +33,6 @@ __all__ = ["Inbox", "Mailbox", "Puller"]
 logger = logging.getLogger("chanx.redis")
 
 BATCH = 512
-# (stamp in ms, message, counted: whether the capacity counts in Redis include it)
-Item = tuple[int, dict[str, Any], bool]
-
-
 class Mailbox:
     """Local queue of one channel; ``waiting`` counts receivers inside `get`.
 
@@ -110,6 +106,8 @@ class Inbox:
         self.counts = counts
         self.settings = settings
         self.mailboxes: dict[str, Mailbox] = {}
+        for suffix, items in settings.unpark(name).items():
+            self.mailbox(suffix).items.extend(items)
         # When each channel last had a receiver (Unix time): renews its memberships.
         self.receivers: dict[str, float] = {}
         self.ledger = Ledger(shard, counts, settings.expiry_ms)
@@ -319,6 +317,9 @@ class Inbox:
         await asyncio.gather(self._task, return_exceptions=True)
         if self._wire is not None:
             self.shard.close_reader(self._wire)
+        for suffix, box in self.mailboxes.items():
+            if box.items:
+                self.settings.park(self.name, suffix, box.take_all())
         await self.ledger.aclose()
 
 

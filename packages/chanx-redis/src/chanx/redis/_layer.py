@@ -203,10 +203,20 @@ class RedisChannelLayer:
         self.stats.sent += 1
 
     async def receive(self, channel: str) -> dict[str, Any]:
-        """Wait for the next message on ``channel``; cancelling the wait loses no message."""
+        """Wait for the next message on ``channel``; cancelling the wait loses no message.
+
+        Raises:
+            ValueError: ``channel`` is process-specific but was not made by this layer.
+        """
         require_valid_channel_name(channel)
-        state = self._state()
         inbox, bang, suffix = channel.partition("!")
+        if bang and not inbox.endswith(self.client_id):
+            # Nothing would ever arrive: only the layer that made the name reads its inbox.
+            raise ValueError(
+                f"expected a process-specific channel made by this layer's new_channel() "
+                f"(its part before '!' ends with {self.client_id!r}), but got {channel!r}"
+            )
+        state = self._state()
         if bang:
             message = await state.inbox(inbox).receive(suffix)
         else:

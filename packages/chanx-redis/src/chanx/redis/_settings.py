@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,11 +18,13 @@ from chanx.redis._scripts import split_entry
 from chanx.redis._serializer import Serializer
 from chanx.redis._stats import RedisLayerStats
 
-__all__ = ["BLOCK_SECONDS", "Settings", "recover"]
+__all__ = ["BLOCK_SECONDS", "Item", "Settings", "recover"]
 
 logger = logging.getLogger("chanx.redis")
 
 BLOCK_SECONDS = 1
+# (stamp in ms, message, counted: whether the capacity counts in Redis include it)
+Item = tuple[int, dict[str, Any], bool]
 
 
 class Settings:
@@ -46,6 +49,23 @@ class Settings:
         # A batch lost with a broken connection was sent at most this long before the
         # break was seen (a read waits BLOCK_SECONDS, a reply up to a command timeout).
         self.command_grace = float(BLOCK_SECONDS)
+        # Messages an inbox had taken in but not handed out when its event loop's state
+        # closed, by inbox and channel: the next loop to read that inbox starts with them.
+        # (Django's async_to_sync runs each call in a loop of its own.)
+        self._parked: dict[str, dict[str, list[Item]]] = {}
+        self._parked_lock = threading.Lock()
+
+    def park(self, inbox: str, suffix: str, items: list[Item]) -> None:
+        with self._parked_lock:
+            self._parked.setdefault(inbox, {}).setdefault(suffix, []).extend(items)
+
+    def unpark(self, inbox: str) -> dict[str, list[Item]]:
+        with self._parked_lock:
+            return self._parked.pop(inbox, {})
+
+    def drop_parked(self) -> None:
+        with self._parked_lock:
+            self._parked.clear()
 
     def expired(self, stamp_ms: int) -> bool:
         return time.time() * 1000 - stamp_ms > self.expiry_ms

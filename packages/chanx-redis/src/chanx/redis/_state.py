@@ -75,6 +75,7 @@ class LoopState:
         return puller
 
     def clear_local(self) -> None:
+        self.settings.drop_parked()
         for inbox in self.inboxes.values():
             inbox.clear()
         for puller in self.pullers.values():
