@@ -33,6 +33,8 @@ __all__ = ["Inbox", "Mailbox", "Puller"]
 logger = logging.getLogger("chanx.redis")
 
 BATCH = 512
+
+
 class Mailbox:
     """Local queue of one channel; ``waiting`` counts receivers inside `get`.
 
