@@ -213,3 +213,37 @@ async def test_full_members_are_reported_once_per_incident(
         await reader.flush()
         await reader.close()
         await sender.close()
+
+
+async def test_a_socket_open_longer_than_group_expiry_still_gets_broadcasts(
+    redis_url: str,
+) -> None:
+    # Item 3 as it was seen: pings still worked, broadcasts silently stopped.
+    from chanx.core import AsyncJsonWebsocketConsumer, PingMessage, PongMessage, ws_handler
+    from chanx.core.layers import register_channel_layer, unregister_channel_layer
+    from chanx.testing import WebsocketCommunicator
+
+    class Room(AsyncJsonWebsocketConsumer):
+        channel_layer_alias = "heal-test"
+        groups = ["lobby"]
+
+        @ws_handler
+        async def handle_ping(self, message: PingMessage) -> PongMessage:
+            return PongMessage()
+
+    url = f"{redis_url}?group_expiry=1&prefix={_prefix()}"
+    layer = RedisChannelLayer.from_url(url)
+    other = RedisChannelLayer.from_url(url)  # another process broadcasting
+    register_channel_layer("heal-test", layer)
+    try:
+        async with WebsocketCommunicator(Room.as_asgi(), "/ws") as ws:
+            await anyio.sleep(2.5)  # time passing is the point: longer than group_expiry
+            await ws.send_json({"action": "ping"})
+            assert (await ws.receive_json())["action"] == "pong"
+            await other.group_send("lobby", {"type": "chanx.send", "text": '{"action":"x"}'})
+            assert await ws.receive_json() == {"action": "x"}
+    finally:
+        unregister_channel_layer("heal-test")
+        await layer.flush()
+        await layer.close()
+        await other.close()
