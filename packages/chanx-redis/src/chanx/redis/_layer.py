@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from chanx.core.layers import (
@@ -298,16 +298,7 @@ class RedisChannelLayer:
         # have lost them), and get the message in-process first: everything this process
         # sends to one of its own channels keeps its order, whichever method sent it.
         local = local_members(self._memberships, state, group, cutoff)
-        # Decoding our own bytes gives each receiver the copy another process would get.
-        copy = self.serializer.loads(payload) if local else None
-        delivered = dropped = 0
-        for member in local:
-            inbox, _, suffix = member.partition("!")
-            assert copy is not None
-            if state.inboxes[inbox].deliver_local(suffix, copy, self.capacity_for(member)):
-                delivered += 1
-            else:
-                dropped += 1
+        delivered, dropped = self._deliver_here(state, local, payload)
         try:
             # Every key a script touches is named in its KEYS (Redis Cluster and ACL key
             # patterns need that), so the members are read first and delivered to in a
@@ -319,15 +310,9 @@ class RedisChannelLayer:
                 sent, full = await self._deliver_to(state, remote, head)
                 delivered, dropped = delivered + sent, dropped + full
             # Channels of this loop that another process added to the group.
-            others = [m for m in members if m.partition("!")[0] in state.inboxes]
-            for member in (m for m in others if m not in local):
-                inbox, _, suffix = member.partition("!")
-                if copy is None:
-                    copy = self.serializer.loads(payload)
-                if state.inboxes[inbox].deliver_local(suffix, copy, self.capacity_for(member)):
-                    delivered += 1
-                else:
-                    dropped += 1
+            here = [m for m in members if m.partition("!")[0] in state.inboxes and m not in local]
+            sent, full = self._deliver_here(state, here, payload)
+            delivered, dropped = delivered + sent, dropped + full
         finally:
             self.stats.group_deliveries += delivered
             self.stats.group_drops += dropped
@@ -338,6 +323,20 @@ class RedisChannelLayer:
                     f"group_send to {group!r} skipped {dropped} full member(s) (their readers "
                     "are slower than the messages come)",
                 )
+
+    def _deliver_here(
+        self, state: LoopState, members: Collection[str], payload: bytes
+    ) -> tuple[int, int]:
+        """Hand a group message to channels this loop reads; return (delivered, dropped)."""
+        if not members:
+            return 0, 0
+        # Decoding our own bytes gives each receiver the copy another process would get.
+        copy = self.serializer.loads(payload)
+        delivered = 0
+        for member in members:
+            inbox, _, suffix = member.partition("!")
+            delivered += state.inboxes[inbox].deliver_local(suffix, copy, self.capacity_for(member))
+        return delivered, len(members) - delivered
 
     async def _deliver_to(
         self, state: LoopState, members: list[str], head: list[Any]
