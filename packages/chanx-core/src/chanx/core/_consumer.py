@@ -273,13 +273,14 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
         routes = self._chanx_routes.ws
         try:
             # The pre-check bounds the cost of a hostile frame; see chanx.core._hardening.
-            checked = len(data) > PRECHECK_LENGTH
-            if checked:
+            if len(data) > PRECHECK_LENGTH:
                 self._precheck_frame(data)
-            message = self._validate_frame(data)
-            floats = not checked and type(message) in self._float_models
-            if floats and may_be_non_finite(cast(str, data)):
-                self._precheck_frame(data)
+                message = self._validate_frame(data)
+            else:
+                message = self._validate_frame(data)
+                floats = self._float_models  # most consumers have none: one lookup
+                if floats and type(message) in floats and may_be_non_finite(cast(str, data)):
+                    self._precheck_frame(data)
         except ValidationError as exc:
             code, detail, errors = describe_decode_error(exc, routes.by_key)
             ref = extract_ref(data) if code != ErrorCode.INVALID_JSON else None
@@ -287,12 +288,13 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
             return await self._complete(ref)
         except Exception:  # a validator raised something pydantic does not convert
             logger.exception("%s: validating a frame failed", type(self).__qualname__)
-            detail = "the frame could not be validated; the error was logged"
-            await self._send_text(encode_error(ErrorCode.HANDLER_ERROR, detail))
-            return await self._complete(None)
+            detail, ref = "the frame could not be validated (logged)", extract_ref(data)
+            await self._send_text(encode_error(ErrorCode.HANDLER_ERROR, detail, ref=ref))
+            return await self._complete(ref)
         ref = message.ref
-        handler = routes.by_key.get(message.action)
-        if handler is None:  # a placeholder of a consumer with fewer than two handlers
+        try:
+            handler = routes.by_key[message.action]
+        except KeyError:  # a placeholder of a consumer with fewer than two handlers
             detail = unknown_action_detail(message.action, routes.by_key)
             await self._send_text(encode_error(ErrorCode.UNKNOWN_ACTION, detail, ref=ref))
             return await self._complete(ref)
