@@ -20,7 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
@@ -32,7 +32,9 @@ from chanx.redis._ledger import Ledger
 from chanx.redis._scripts import split_entry
 from chanx.redis._serializer import Serializer
 from chanx.redis._stats import RedisLayerStats
-from chanx.redis._wire import Wire
+
+if TYPE_CHECKING:  # _wire needs hiredis, an optional dependency
+    from chanx.redis._wire import Wire
 
 __all__ = ["Inbox", "Mailbox", "Puller", "Settings"]
 
