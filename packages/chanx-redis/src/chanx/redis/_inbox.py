@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
@@ -26,7 +26,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from chanx.redis._connection import Shard
 from chanx.redis._ledger import Ledger
 from chanx.redis._settings import BLOCK_SECONDS, Item, Settings, recover
-from chanx.redis._wire import Wire
+
+if TYPE_CHECKING:  # _wire needs hiredis, an optional dependency
+    from chanx.redis._wire import Wire
 
 __all__ = ["Inbox", "Mailbox", "Puller"]
 

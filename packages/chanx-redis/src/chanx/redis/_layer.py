@@ -25,7 +25,7 @@ from chanx.redis._scripts import (
     DELIVER,
     GROUP_ADD,
     GROUP_DISCARD,
-    GROUP_MEMBERS,
+    GROUP_ROUTES,
     channel_key,
     counts_key,
     gone_key,
@@ -303,14 +303,23 @@ class RedisChannelLayer:
             # Every key a script touches is named in its KEYS (Redis Cluster and ACL key
             # patterns need that), so the members are read first and delivered to in a
             # second call: one per shard, or one per destination slot on a cluster.
-            found = await shard.run_script(GROUP_MEMBERS, [group_key(self.prefix, group)], [cutoff])
-            members = [member.decode() for member in found]
-            remote = [m for m in members if m.partition("!")[0] not in state.inboxes]
-            if remote:
-                sent, full = await self._deliver_to(state, remote, head)
+            routes, plain = await shard.run_script(
+                GROUP_ROUTES, [group_key(self.prefix, group)], [cutoff]
+            )
+            remote: dict[str, str] = {}
+            others: list[str] = []  # channels of this loop (another process may add them)
+            for at in range(0, len(routes), 2):
+                inbox, suffixes = routes[at].decode(), routes[at + 1].decode()
+                if inbox in state.inboxes:
+                    others.extend(f"{inbox}!{suffix}" for suffix in suffixes.split(","))
+                else:
+                    remote[inbox] = suffixes
+            lists = [channel.decode() for channel in plain]
+            if remote or lists:
+                sent, full = await self._deliver_to(state, remote, lists, head)
                 delivered, dropped = delivered + sent, dropped + full
             # Channels of this loop that another process added to the group.
-            here = [m for m in members if m.partition("!")[0] in state.inboxes and m not in local]
+            here = [m for m in others if m not in local]
             sent, full = self._deliver_here(state, here, payload)
             delivered, dropped = delivered + sent, dropped + full
         finally:
@@ -339,25 +348,17 @@ class RedisChannelLayer:
         return delivered, len(members) - delivered
 
     async def _deliver_to(
-        self, state: LoopState, members: list[str], head: list[Any]
+        self, state: LoopState, inboxes: dict[str, str], lists: list[str], head: list[Any]
     ) -> tuple[int, int]:
-        """Deliver one payload to many members: a script call per shard (per slot on a cluster).
+        """Deliver one payload: a script call per shard (per slot on a cluster).
 
-        Each remote inbox gets the message once, naming its members; its reader skips the
-        full ones. Plain channels are capped here.
+        Each inbox (mapped to its members' comma-separated suffixes) gets the message once,
+        naming its members; its reader skips the full ones. Plain channels are capped here.
         """
-        inboxes: dict[str, list[str]] = {}
-        lists: list[str] = []
-        for member in members:
-            inbox, bang, suffix = member.partition("!")
-            if bang:
-                inboxes.setdefault(inbox, []).append(suffix)
-            else:
-                lists.append(member)
         batches: dict[tuple[int, str], tuple[list[str], list[Any]]] = {}
         for inbox, suffixes in inboxes.items():
             live = 0 if state.shard_for(inbox).is_cluster else 1
-            spec: list[Any] = ["g", live, ",".join(suffixes)]
+            spec: list[Any] = ["g", live, suffixes]
             keys = [inbox_key(self.prefix, inbox), counts_key(self.prefix, inbox)]
             self._batch(state, batches, inbox, keys, spec)
         for channel in lists:
