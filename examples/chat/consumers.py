@@ -62,6 +62,13 @@ class UserConsumer(AsyncJsonWebsocketConsumer):
     """Private notifications: ``/ws/notifications?token=<name>`` joins ``user_<name>``."""
 
     authenticator_class = DemoAuthenticator
+    # A chat line is at most 1,000 characters: 16 KiB is plenty. The server's own limit
+    # (uvicorn --ws-max-size, set in serve.py) matches it.
+    max_frame_bytes = 16 * 1024
+    # uvicorn's --limit-concurrency does not count WebSocket upgrades: cap sockets here.
+    max_connections = 1000
+    # One name may hold a few tabs open, not every slot of the server.
+    max_connections_per_key = 20
 
     @property
     def username(self) -> str:

@@ -21,6 +21,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from chanx.core import AsyncJsonWebsocketConsumer, PingMessage, PongMessage, ws_handler
 from chanx.core.asyncapi import build_asyncapi, render_docs_html
 from chanx.fastapi._docs import asyncapi_routes
 from tests.asyncapi import shapes
@@ -135,3 +136,27 @@ async def test_static_export_opens_from_file_url(tmp_path: Path) -> None:
     assert 'data-rendered="true"' in dom
     assert "/ws/rooms/{room}" in dom
     assert "Announcement" in dom
+
+
+class CodeSpeaker(AsyncJsonWebsocketConsumer):
+    """Send `ping` to get ``pong``; `<img src=x>` stays text, even inside backticks."""
+
+    @ws_handler
+    async def ping(self, message: PingMessage) -> PongMessage:
+        """Answers with `pong`."""
+        return PongMessage()
+
+
+async def test_inline_code_in_docstrings_renders_as_code(tmp_path: Path) -> None:
+    # Seen: docstring markup showed raw backticks on the docs page.
+    document = build_asyncapi([("/ws/code", CodeSpeaker)], title="Code")
+    page = tmp_path / "index.html"
+    page.write_text(render_docs_html(document), encoding="utf-8")
+    dom = await run_chromium(page.as_uri(), tmp_path, "--dump-dom")
+    assert 'data-rendered="true"' in dom
+    assert 'Send <code class="inline-code">ping</code> to get' in dom
+    assert '<code class="inline-code">pong</code>' in dom
+    assert 'Answers with <code class="inline-code">pong</code>' in dom
+    assert '<code class="inline-code">&lt;img src=x&gt;</code> stays text' in dom
+    assert "`" not in dom.split("<body", 1)[1].split("<script", 1)[0]
+    assert "<img" not in dom

@@ -219,3 +219,13 @@ def test_console_script_is_installed() -> None:
 
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "chanx"]
     assert script.value == "chanx.core.cli:main"
+
+
+@pytest.mark.parametrize("command", [[], ["asyncapi"], ["docs"], ["routes"], ["validate"]])
+def test_help_names_values_instead_of_python_types(command: list[str]) -> None:
+    # Seen: `chanx --help` listed `--help <bool>` (typer's rich help shows Python types).
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Show this message and exit." in result.output
+    for python_type in ("<bool>", "<list[str]>", "<str | None>", "<Path"):
+        assert python_type not in result.output, result.output

@@ -191,3 +191,25 @@ async def test_bounded_concurrency_lets_a_fast_frame_pass_a_slow_one(
         await ws.send_json({"action": "ping"})
         assert (await ws.receive_json())["action"] == "pong"
     assert consumers.events[:2] == ["slow started", "slow cancelled"]
+
+
+async def test_an_open_socket_outlives_group_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 13, item 3: memory://?group_expiry=3, a socket open at t=5 received nothing.
+    from chanx.core.layers import _memory, register_channel_layer, unregister_channel_layer
+
+    now = [1000.0]
+    monkeypatch.setattr(_memory, "monotonic", lambda: now[0])
+    layer = InMemoryChannelLayer.from_url("memory://?group_expiry=3")
+    previous = unregister_channel_layer("default")
+    register_channel_layer("default", layer)
+    try:
+        async with chat() as ws:
+            await ws.send_json({"action": "ping"})
+            assert (await ws.receive_json())["action"] == "pong"
+            now[0] += 5
+            await layer.group_send("room_1", {"type": "user_joined", "username": "late"})
+            assert await ws.receive_json() == {"action": "user_joined", "payload": "late"}
+    finally:
+        unregister_channel_layer("default")
+        if previous is not None:
+            register_channel_layer("default", previous)

@@ -256,3 +256,31 @@ async def test_an_error_frame_for_an_oversized_frame_keeps_its_turn() -> None:
         first, second, third = [await ws.receive_json() for _ in range(3)]
     assert (first["action"], first["ref"]) == ("pong", 1)
     assert second["payload"]["code"] == third["payload"]["code"] == "frame_too_large"
+
+
+def test_a_client_that_never_reads_is_dropped_by_default() -> None:
+    # Issue #12 item 6: the watchdog was off unless a consumer set slow_client_timeout.
+    assert AsyncJsonWebsocketConsumer.slow_client_timeout == 30.0
+    assert Limited.slow_client_timeout == 30.0
+
+
+async def test_stalled_readers_share_one_sweeper_task(memory_layer: InMemoryChannelLayer) -> None:
+    # The default is on for every connection, so it must not cost a task per connection.
+    import asyncio
+
+    app = Limited.as_asgi(slow_client_timeout=0.2)
+    stalled = [StalledClient(app) for _ in range(20)]
+    before = len(asyncio.all_tasks())
+    async with anyio.create_task_group() as tg:
+        for client in stalled:
+            tg.start_soon(client.run)
+        with anyio.fail_after(2):
+            for client in stalled:
+                await client.accepted.wait()
+        # per connection: its own task and its layer reader; plus one sweeper in all
+        assert len(asyncio.all_tasks()) - before <= 2 * len(stalled) + 1
+        for _ in range(150):  # fill every stalled member's queue: their sends block
+            await Limited.broadcast_to(ChatNotification(payload=ChatPayload(text="x")), "room")
+        with anyio.fail_after(3):
+            while memory_layer._groups.get("room"):  # noqa: ASYNC110 - bounded by fail_after
+                await anyio.sleep(0.02)

@@ -19,7 +19,11 @@ import pytest
 from django.conf import settings
 from django.test.utils import override_settings
 
+from tests.asyncapi.conftest import asyncapi_parser, parser_node_modules
 from tests.conftest import IN_CI
+
+# The AsyncAPI parser fixtures, for documents of Django apps.
+__all__ = ["asyncapi_parser", "parser_node_modules"]
 
 HAS_DRF = importlib.util.find_spec("rest_framework") is not None
 _DB_DIR = tempfile.mkdtemp(prefix="chanx-django-tests-")

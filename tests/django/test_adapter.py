@@ -68,10 +68,11 @@ def test_websocket_routes_through_middleware() -> None:
     assert adapter.handles_app(application)
     assert not adapter.handles_app(object())
     routes = {route.path: route for route in adapter.websocket_routes(application)}
-    assert sorted(routes) == ["/ws/chat/{room_id}/", "/ws/notifications/", "/ws/plain/{slug}/"]
-    assert routes["/ws/chat/{room_id}/"].consumer is ChatConsumer
-    assert routes["/ws/chat/{room_id}/"].name == "chat"
-    assert routes["/ws/plain/{slug}/"].consumer is PlainConsumer
+    chat, plain = "/ws/chat/{room_id:int}/", r"/ws/plain/(?P<slug>[-\w]+)/"
+    assert sorted(routes) == [chat, "/ws/notifications/", plain]
+    assert routes[chat].consumer is ChatConsumer
+    assert routes[chat].name == "chat"
+    assert routes[plain].consumer is PlainConsumer
 
 
 def test_nested_routers_and_channels_own_consumers() -> None:
@@ -87,18 +88,20 @@ def test_nested_routers_and_channels_own_consumers() -> None:
         {"websocket": AllowedHostsOriginValidator(URLRouter([path("api/<int:v>/", inner)]))}
     )
     routes = list(DjangoAdapter().websocket_routes(app))
-    assert [(r.path, r.consumer) for r in routes] == [("/api/{v}/chat/{room}/", ChatConsumer)]
+    assert [(r.path, r.consumer) for r in routes] == [
+        ("/api/{v:int}/chat/{room:str}/", ChatConsumer)
+    ]
 
 
 @pytest.mark.parametrize(
     ("regex", "template"),
     [
-        (r"^ws/chat/(?P<room_id>\w+)/$", "ws/chat/{room_id}/"),
-        (r"^ws/(?P<a>[0-9]{2,4})/x\.json$", "ws/{a}/x.json"),
-        (r"^ws/(?P<a>(?:one|two))/(?P<b>[^/]+)/\Z", "ws/{a}/{b}/"),
+        (r"^ws/chat/(?P<room_id>\w+)/$", r"ws/chat/(?P<room_id>\w+)/"),
+        (r"^ws/(?P<a>[0-9]{2,4})/x\.json$", "ws/(?P<a>[0-9]{2,4})/x.json"),
+        (r"^ws/(?P<a>(?:one|two))/(?P<b>[^/]+)/\Z", "ws/(?P<a>(?:one|two))/(?P<b>[^/]+)/"),
     ],
 )
-def test_regex_patterns_become_templates(regex: str, template: str) -> None:
+def test_regex_patterns_keep_their_groups(regex: str, template: str) -> None:
     assert pattern_template(re_path(regex, ChatConsumer.as_asgi()).pattern) == template
 
 

@@ -7,7 +7,10 @@ import os
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
+
+import pytest
 
 from .conftest import require_drf
 
@@ -55,14 +58,30 @@ PROBE = textwrap.dedent(
         await anon.disconnect()
 
     asyncio.run(main())
+    from channels.layers import get_channel_layer
+    out.append(type(get_channel_layer()).__module__.split(".")[0])
     print(json.dumps(out))
     """
 )
 
 
-def test_the_demo_chats_notifies_and_refuses_anonymous_users(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("layer", "package"),
+    [
+        pytest.param("", "channels", id="in-memory"),
+        # The same demo on RabbitMQ: only the layer URL changes.
+        pytest.param("amqp", "chanx", id="amqp", marks=pytest.mark.rabbitmq),
+    ],
+)
+def test_the_demo_chats_notifies_and_refuses_anonymous_users(
+    tmp_path: Path, request: pytest.FixtureRequest, layer: str, package: str
+) -> None:
     require_drf()
     env = {**os.environ, "DJCHAT_DB": str(tmp_path / "db.sqlite3"), "PYTHONPATH": str(EXAMPLE)}
+    env.pop("CHANX_LAYER_URL", None)
+    if layer == "amqp":
+        url: str = request.getfixturevalue("amqp_url")
+        env["CHANX_LAYER_URL"] = f"{url}?prefix=test-djchat-{uuid.uuid4().hex[:8]}"
     done = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=EXAMPLE,
@@ -83,4 +102,4 @@ def test_the_demo_chats_notifies_and_refuses_anonymous_users(tmp_path: Path) -> 
     assert frames[2]["payload"] == {"room": "lobby", "username": "alice", "text": "hi"}
     assert frames[3] == 202
     assert frames[4] == {"action": "notification", "payload": {"text": "mail", "sender": "alice"}}
-    assert frames[5:] == ["unauthenticated", 4401]
+    assert frames[5:] == ["unauthenticated", 4401, package]

@@ -18,10 +18,10 @@ import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, WebSocket
 from websockets.asyncio.client import connect
 
-from chanx.core import PingMessage, PongMessage, ws_handler
+from chanx.core import PingMessage, PongMessage, TokenAuthenticator, ws_handler
 from chanx.core.asyncapi import build_asyncapi
 from chanx.fastapi import AsyncJsonWebsocketConsumer
-from chanx.testing import WebsocketCommunicator
+from chanx.testing import HandshakeRefusedError, WebsocketCommunicator
 
 disconnects: list[int] = []
 
@@ -137,3 +137,27 @@ async def test_add_api_websocket_route_over_a_real_socket(served_app: int) -> No
         await client.send('{"action": "ping"}')
         with anyio.fail_after(5):
             assert json.loads(await client.recv()) == {"action": "pong", "payload": None}
+
+
+class NoTokens(TokenAuthenticator):
+    async def verify_token(self, token: str) -> None:
+        return None
+
+
+class GuardedConsumer(RoomConsumer):
+    authenticator_class = NoTokens
+
+
+async def test_rejections_pass_through_fastapis_websocket() -> None:
+    app = FastAPI()
+    app.add_api_websocket_route(
+        "/deny/{room_id}", GuardedConsumer.as_asgi(reject_in_handshake=True)
+    )
+    app.add_api_websocket_route("/close/{room_id}", GuardedConsumer.as_asgi())
+    with pytest.raises(HandshakeRefusedError) as refused:
+        async with WebsocketCommunicator(app, "/deny/1"):
+            pass
+    assert refused.value.response_status == 401
+    async with WebsocketCommunicator(app, "/close/1") as ws:
+        assert (await ws.receive_json())["payload"]["code"] == "unauthenticated"
+        await ws.assert_closed(4401)

@@ -303,3 +303,39 @@ async def test_receivers_cancelled_at_random_lose_and_duplicate_nothing() -> Non
     await asyncio.gather(*receivers, return_exceptions=True)
     assert sorted(received) == list(range(total))
     assert layer._channels == {}
+
+
+async def test_a_live_receiver_never_expires_out_of_its_groups(clock: FakeClock) -> None:
+    # Issue 13, item 3: with group_expiry=3 a socket open at t=5 received nothing.
+    layer = InMemoryChannelLayer(group_expiry=3)
+    await layer.group_add("room", "live")
+    await layer.group_add("room", "unread")
+    waiting = asyncio.ensure_future(layer.receive("live"))
+    await asyncio.sleep(0)
+    clock.now += 5
+    await layer.group_send("room", {"type": "broadcast", "n": 1})
+    assert await asyncio.wait_for(waiting, 1) == {"type": "broadcast", "n": 1}
+    # Busy in a handler (not waiting right now) but it received within group_expiry.
+    clock.now += 2
+    await layer.group_send("room", {"type": "broadcast", "n": 2})
+    assert await layer.receive("live") == {"type": "broadcast", "n": 2}
+    # Nobody ever read "unread": its membership expired as the Channels spec says.
+    assert set(layer._groups["room"]) == {"live"}
+    assert "unread" not in layer._channels
+
+
+async def test_a_channel_nobody_reads_any_more_expires_after_its_last_receive(
+    clock: FakeClock,
+) -> None:
+    layer = InMemoryChannelLayer(group_expiry=3)
+    await layer.group_add("room", "chan")
+    await layer.send("chan", {"type": "x"})
+    clock.now += 2
+    assert await layer.receive("chan") == {"type": "x"}
+    clock.now += 2  # 4 s after group_add, 2 s after the last receive: still a member
+    await layer.group_send("room", {"type": "broadcast", "n": 1})
+    clock.now += 4  # 4 s after the last receive, nobody waiting: expired
+    await layer.group_send("room", {"type": "broadcast", "n": 2})
+    assert layer._groups == {}
+    assert layer._receivers == {}  # the record of receives is swept too
+    assert await layer.receive("chan") == {"type": "broadcast", "n": 1}

@@ -21,8 +21,8 @@ def _ruff_all_order(name: str) -> tuple[int, list[str | int]]:
     return group, natural
 
 
-def test_five_packages() -> None:
-    assert PACKAGES == ["core", "django", "fastapi", "redis", "testing"]
+def test_six_packages() -> None:
+    assert PACKAGES == ["core", "django", "fastapi", "rabbitmq", "redis", "testing"]
 
 
 def test_no_namespace_init() -> None:

@@ -154,3 +154,43 @@ def test_cluster_keys_of_an_inbox_share_a_slot(cluster_url: str) -> None:
         for key in (inbox_key("asgi", "specific.x1"), counts_key("asgi", "specific.x1"))
     }
     assert len(slots) == 1
+
+
+@pytest.mark.parametrize("topology", ["cluster", "sentinel"])
+async def test_memberships_heal_on_cluster_and_sentinel(
+    request: pytest.FixtureRequest, topology: str
+) -> None:
+    # Issue 13, items 1-3: Redis forgetting a group (eviction, restart) left it dead; a
+    # live channel expired out of its groups.
+    from chanx.redis._scripts import group_key
+
+    url = request.getfixturevalue(f"{topology}_url")
+    one = await _fresh(url)  # group_expiry=1: the keeper renews every 0.25 s
+    two = RedisChannelLayer.from_url(url, prefix=one.prefix, group_expiry=1)
+    try:
+        channel = await one.new_channel()
+        await one.group_add("heal", channel)
+        got: list[Any] = []
+        async with anyio.create_task_group() as tasks:
+
+            async def read() -> None:
+                while True:
+                    got.append(await one.receive(channel))
+
+            tasks.start_soon(read)
+            await one._state().shard_for("heal").execute("DEL", group_key(one.prefix, "heal"))
+            await one.group_send("heal", {"type": "local"})  # the process's own truth
+            with anyio.fail_after(10):
+                while one.stats.memberships_restored < 1:  # noqa: ASYNC110 - bounded poll
+                    await anyio.sleep(0.05)
+            await anyio.sleep(1.5)  # outlive group_expiry while receiving
+            await two.group_send("heal", {"type": "remote"})
+            with anyio.fail_after(10):
+                while len(got) < 2:  # noqa: ASYNC110 - bounded poll
+                    await anyio.sleep(0.02)
+            tasks.cancel_scope.cancel()
+        assert got == [{"type": "local"}, {"type": "remote"}]
+    finally:
+        await one.flush()
+        await one.close()
+        await two.close()

@@ -60,6 +60,8 @@ class UserConsumer(AsyncJsonWebsocketConsumer):
 class ChatConsumer(UserConsumer):
     """A room: ``/ws/chat/<room>/`` joins ``room_<room>`` and ``user_<username>``."""
 
+    emits = [ChatNotification]  # broadcast from handle_chat: listed for the AsyncAPI document
+
     @property
     def room(self) -> str:
         return str(self.path_params["room"])

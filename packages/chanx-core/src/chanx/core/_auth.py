@@ -57,6 +57,16 @@ class BaseAuthenticator:
 
     credentials: ClassVar[Sequence[Credential]] = ()
 
+    @classmethod
+    def reads_cookies(cls) -> bool:
+        """Whether a browser's cookies may authenticate a connection.
+
+        True when a credential is a cookie. Override it when ``authenticate`` reads
+        cookies without declaring them: a consumer whose authenticator reads cookies refuses
+        cross-origin handshakes unless its ``allowed_origins`` says otherwise.
+        """
+        return any(credential.location == "cookie" for credential in cls.credentials)
+
     async def authenticate(self, scope: Scope) -> AuthResult:
         """Return whether the connection described by ``scope`` may proceed."""
         raise NotImplementedError(f"{type(self).__qualname__} must implement authenticate()")

@@ -70,7 +70,6 @@ class ConnectionLoop:
     _gate: FrameGate | None = None
     _socket_task: asyncio.Task[None] | None = None
     _layer_task: asyncio.Task[None] | None = None
-    _watchdog_task: asyncio.Task[None] | None = None
     _frames: deque[Message] | None = None
     _frame_waiter: asyncio.Future[None] | None = None
     _room_waiter: asyncio.Future[None] | None = None
@@ -100,8 +99,7 @@ class ConnectionLoop:
             reader = self._read_events(self.channel_layer, self.channel_name)
             self._layer_task = loop.create_task(reader)
         if self._watchdog is not None:
-            watch = self._guarded(self._watchdog.watch, self._drop_stalled_client)
-            self._watchdog_task = loop.create_task(watch)
+            self._watchdog.arm(self._drop_stalled_client)
         delivered = False
         try:
             if self.max_concurrent_frames > 1:
@@ -347,6 +345,8 @@ class ConnectionLoop:
 
     async def _stop_helpers(self, main: asyncio.Task[Any], delivered: bool) -> None:
         self._stopping = True
+        if self._watchdog is not None:
+            self._watchdog.disarm()
         self._main = None  # a late _halt must not cancel the cleanup
         external = main.cancelling() > 0
         if self._cancelled_main:
@@ -358,7 +358,7 @@ class ConnectionLoop:
             external = main.uncancel() > 0
         helpers = [
             task
-            for task in (self._socket_task, self._layer_task, self._watchdog_task)
+            for task in (self._socket_task, self._layer_task)
             if task is not None and not task.done()
         ]
         for task in helpers:

@@ -15,8 +15,9 @@ from typing import Any, ClassVar, Literal, cast
 import anyio
 from pydantic import ValidationError
 
+from chanx.core._admission import Admission
 from chanx.core._app import ConsumerApp
-from chanx.core._auth import AuthResult, BaseAuthenticator
+from chanx.core._auth import AuthResult
 from chanx.core._connection import ConnectionLoop
 from chanx.core._errors import (
     ErrorCode,
@@ -25,19 +26,12 @@ from chanx.core._errors import (
     extract_ref,
     unknown_action_detail,
 )
-from chanx.core._groups import LayerMessaging
-from chanx.core._handshake import clip_reason, reject
+from chanx.core._handshake import clip_reason
 from chanx.core._hardening import PRECHECK_LENGTH, Precheck, may_be_non_finite
-from chanx.core._limits import (
-    POLICY_VIOLATION,
-    TRY_AGAIN_LATER,
-    ConnectionCounter,
-    SendWatchdog,
-    origin_allowed,
-)
+from chanx.core._limits import POLICY_VIOLATION, SendWatchdog
 from chanx.core._messages import BaseMessage, CompleteMessage, encode_message
 from chanx.core._routing import RouteTable, build_routes, defining_namespace
-from chanx.core._scope import get_header, path_params
+from chanx.core._scope import path_params
 from chanx.core.layers import ChannelLayer
 from chanx.core.types import Receive, Scope, Send
 
@@ -47,7 +41,6 @@ logger = logging.getLogger("chanx.consumer")
 
 INTERNAL_ERROR = 1011
 GOING_AWAY = 1006  # the abnormal-closure code servers report for a vanished client
-_connections = ConnectionCounter()
 
 
 def _client_went_away(exc: BaseException) -> bool:
@@ -58,7 +51,7 @@ def _client_went_away(exc: BaseException) -> bool:
     return isinstance(exc, OSError)
 
 
-class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
+class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
     """A typed WebSocket endpoint: decorate methods, mount ``as_asgi()`` on a route.
 
     Class options:
@@ -76,38 +69,41 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
         send_auth_error: Send an error frame before closing a rejected socket.
         emits: Messages the server pushes on its own, for documentation.
         allowed_origins: Origins (exact, ``https://*.example.com`` globs or ``*``) a browser
-            may connect from; others are denied in the handshake. None: no check.
+            may connect from; others are denied in the handshake (1008). None: pages of
+            the same origin only when cookies may authenticate (`uses_cookies`), else
+            any. ``["*"]``: no check.
         max_connections: Open connections of this class per process; more are closed
             with 1013 after an ``overloaded`` error frame. None: no limit.
+        max_connections_per_key: Open connections of this class per process and per
+            `connection_key` (the user, else the client address); more get 1013 too.
+            None: no limit.
         max_frame_bytes: Largest client frame; a larger one closes with 1009, or gets a
             ``frame_too_large`` error frame when ``oversized_frames = "error"``.
         rate_limit: ``(frames_per_second, burst)``; a frame over it gets a
             ``rate_limited`` error frame and is dropped, and ``rate_limit_close_after``
             such frames in a row close the socket with 1008. None: no limit.
         slow_client_timeout: Seconds a send may stay blocked on a client that stopped
-            reading before the connection is dropped (code 1008 to the disconnect hook).
-            None: wait forever; pushes then queue in the layer up to its capacity and
-            the layer drops further ones for this connection only.
+            reading before the connection is dropped (code 1008 to the disconnect hook);
+            30 by default, so a client that never reads cannot hold a slot. None: wait
+            forever; pushes then queue in the layer up to its capacity and the layer
+            drops further ones for this connection only.
         max_outbound_events: Opt-in "drop oldest" policy: layer pushes wait in a buffer
             of this size while the client is slow, and the oldest are dropped (counted in
             ``dropped_events``) so it gets the freshest. Costs one task per connection.
     """
 
-    authenticator_class: ClassVar[type[BaseAuthenticator] | None] = None
     subprotocols: ClassVar[Sequence[str]] = ()
     send_completion: ClassVar[bool] = False
     max_concurrent_frames: ClassVar[int] = 1
     max_pending_frames: ClassVar[int] = 64
-    reject_in_handshake: ClassVar[bool] = False
-    send_auth_error: ClassVar[bool] = True
     emits: ClassVar[Sequence[type[BaseMessage]]] = ()
-    allowed_origins: ClassVar[Sequence[str] | None] = None
-    max_connections: ClassVar[int | None] = None
     max_frame_bytes: ClassVar[int | None] = 1024 * 1024
     oversized_frames: ClassVar[Literal["close", "error"]] = "close"
     rate_limit: ClassVar[tuple[float, int] | None] = None
     rate_limit_close_after: ClassVar[int] = 20
-    slow_client_timeout: ClassVar[float | None] = None
+    # A healthy client's TCP window never stays full this long: a send blocked for 30 s
+    # means it stopped reading or vanished without closing (docs/production.md).
+    slow_client_timeout: ClassVar[float | None] = 30.0
 
     _ws_routes: ClassVar[RouteTable]
     _event_routes: ClassVar[RouteTable]
@@ -198,7 +194,8 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
         # The connection is served in this frame rather than in a helper coroutine: each
         # frame on an idle connection's stack stays allocated as long as it is open.
         try:
-            await self._join_initial_groups()
+            if not await self._join_or_refuse():
+                return
             await self._send(
                 {
                     "type": "websocket.accept",
@@ -225,26 +222,7 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
                 with anyio.CancelScope(shield=True):
                     await self._cleanup(self._end_code)
             finally:
-                _connections.release(owner)
-
-    async def _admit_connection(self, owner: type) -> bool:
-        """Origin, capacity and authentication; True holds a connection slot of ``owner``."""
-        if self.allowed_origins is not None:
-            origin = get_header(self.scope, "origin")
-            if not origin_allowed(origin, self.allowed_origins):
-                logger.warning("%s denied origin %r", type(self).__qualname__, origin)
-                await self._send({"type": "websocket.close", "code": POLICY_VIOLATION})
-                return False
-        if not _connections.try_acquire(owner, self.max_connections):
-            await self._reject(TRY_AGAIN_LATER, "server is at capacity", ErrorCode.OVERLOADED)
-            return False
-        admitted = False
-        try:
-            admitted = await self._authenticate()
-        finally:
-            if not admitted:
-                _connections.release(owner)
-        return admitted
+                self._release_slots(owner)
 
     def _drop_stalled_client(self) -> None:
         logger.warning("%s dropped a client that stopped reading", type(self).__qualname__)
@@ -267,37 +245,6 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, LayerMessaging):
                 await self.on_disconnect(code)
             except Exception:
                 logger.exception("%s.on_disconnect failed", type(self).__qualname__)
-
-    # -- authentication ----------------------------------------------------------------
-
-    async def _authenticate(self) -> bool:
-        authenticator_class = self.authenticator_class
-        if authenticator_class is None:
-            return True
-        try:
-            result = await authenticator_class().authenticate(self.scope)
-        except Exception:
-            logger.exception("authenticator %s raised", authenticator_class.__qualname__)
-            await self._reject(INTERNAL_ERROR, "internal error", None)
-            return False
-        if not result.ok:
-            error = ErrorCode.FORBIDDEN if result.close_code == 4403 else ErrorCode.UNAUTHENTICATED
-            await self._reject(result.close_code, result.reason or "authentication failed", error)
-            return False
-        self.auth_result = result
-        self.user = result.user
-        return True
-
-    async def _reject(self, code: int, reason: str, error_code: str | None) -> None:
-        self._closed = True
-        await reject(
-            self.scope,
-            self._send,
-            code=code,
-            reason=reason,
-            error_code=error_code if self.send_auth_error else None,
-            in_handshake=self.reject_in_handshake,
-        )
 
     # -- client frames -----------------------------------------------------------------
 

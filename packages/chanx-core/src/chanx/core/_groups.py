@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from chanx.core._adapters import resolve_channel_layer
 from chanx.core._messages import BaseEvent, BaseMessage, encode_message
 from chanx.core._routing import RouteTable
-from chanx.core.layers import ChannelLayer
+from chanx.core.layers import ChannelLayer, require_valid_group_name
 from chanx.core.types import Scope
 
 __all__ = ["SEND_TEXT_EVENT", "LayerMessaging"]
@@ -68,20 +68,15 @@ class LayerMessaging:
             )
         return self.channel_layer, self.channel_name
 
-    async def _join_initial_groups(self) -> None:
-        # the instance's alias: as_asgi(channel_layer_alias=...) may have overridden it
-        layer = self.get_layer(self.scope, alias=self.channel_layer_alias)
-        if layer is None:
-            return
-        self.channel_layer = layer
-        self.channel_name = await layer.new_channel()
-        for group in await self.get_groups():
-            await self.join_group(group)
-
     async def join_group(self, group: str) -> None:
-        """Add this connection to ``group``."""
+        """Add this connection to ``group``.
+
+        Raises:
+            TypeError: ``group`` is not 1 to 99 ASCII letters, digits, ``-``, ``_`` or ``.``
+                (checked here too, whatever the layer checks).
+        """
         layer, name = self._require_layer()
-        await layer.group_add(group, name)
+        await layer.group_add(require_valid_group_name(group), name)
         self._joined[group] = None
 
     async def leave_group(self, group: str) -> None:

@@ -8,7 +8,7 @@ from chanx.core.types import Scope, Send
 __all__ = ["clip_reason", "reject"]
 
 _MAX_REASON_BYTES = 123  # the WebSocket protocol's limit for a close reason
-_HTTP_STATUS = {4401: 401, 4403: 403, 1008: 403, 1013: 503}
+_HTTP_STATUS = {4400: 400, 4401: 401, 4403: 403, 1008: 403, 1013: 503}
 
 
 def clip_reason(reason: str | None) -> str:

@@ -6,12 +6,15 @@ unless a consumer option enables it.
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
+import logging
+import math
 import time
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-
-import anyio
+from urllib.parse import urlsplit
 
 from chanx.core._errors import ErrorCode
 from chanx.core.types import Message, Send
@@ -23,8 +26,11 @@ __all__ = [
     "SendWatchdog",
     "TokenBucket",
     "origin_allowed",
+    "same_origin",
     "text_size_exceeds",
 ]
+
+logger = logging.getLogger("chanx.consumer")
 
 # Close codes (RFC 6455 and the 4xxx range Chanx uses).
 POLICY_VIOLATION = 1008
@@ -71,6 +77,30 @@ def origin_allowed(origin: str | None, allowed: Sequence[str]) -> bool:
         if entry == "*" or entry == origin or ("*" in entry and fnmatch.fnmatchcase(origin, entry)):
             return True
     return False
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def same_origin(origin: str, host: str | None) -> bool:
+    """Whether ``origin`` names the host (and port) the handshake's ``Host`` header names.
+
+    The scheme is not compared: behind a TLS-terminating proxy the page is ``https`` while
+    the server sees plain ``ws``. ``Origin: null`` (sandboxed frames, ``file://``) is never
+    same-origin.
+    """
+    if not host:
+        return False
+    try:
+        page = urlsplit(origin.strip())
+        served = urlsplit("//" + host.strip())
+        page_port = page.port or _DEFAULT_PORTS.get(page.scheme.lower())
+        served_port = served.port or _DEFAULT_PORTS.get(page.scheme.lower())
+    except ValueError:  # a malformed port
+        return False
+    if not page.hostname or page_port is None:
+        return False
+    return page.hostname == served.hostname and page_port == served_port
 
 
 def text_size_exceeds(data: str | bytes, limit: int) -> bool:
@@ -152,14 +182,14 @@ class FrameGate:
 
 
 class ConnectionCounter:
-    """Open connections per consumer class, in this process."""
+    """Open connections per owner (a consumer class, or a class and a key), in this process."""
 
     __slots__ = ("_counts",)
 
     def __init__(self) -> None:
-        self._counts: dict[type, int] = {}
+        self._counts: dict[Hashable, int] = {}
 
-    def try_acquire(self, owner: type, limit: int | None) -> bool:
+    def try_acquire(self, owner: Hashable, limit: int | None) -> bool:
         """Count one more connection of ``owner`` unless ``limit`` is reached."""
         count = self._counts.get(owner, 0)
         if limit is not None and count >= limit:
@@ -167,46 +197,128 @@ class ConnectionCounter:
         self._counts[owner] = count + 1
         return True
 
-    def release(self, owner: type) -> None:
-        """Count one connection of ``owner`` less."""
-        self._counts[owner] = self._counts.get(owner, 1) - 1
+    def release(self, owner: Hashable) -> None:
+        """Count one connection of ``owner`` less (owners at zero are forgotten)."""
+        count = self._counts.get(owner, 1) - 1
+        if count > 0:
+            self._counts[owner] = count
+        else:
+            self._counts.pop(owner, None)
+
+    def count(self, owner: Hashable) -> int:
+        """Open connections of ``owner``."""
+        return self._counts.get(owner, 0)
 
 
 class SendWatchdog:
     """Notices a client that stopped reading: a send blocked for longer than ``limit`` s.
 
     Servers apply back-pressure (a send waits while the client's TCP window is full), so
-    a stalled reader shows up as a send that does not return.
+    a stalled reader shows up as a send that does not return. Armed watchdogs are checked
+    by one sweeper task per event loop, not by a task per connection.
     """
 
-    __slots__ = ("in_flight", "limit", "started")
+    # One object per connection, callable in place of the send it watches: cheaper than
+    # a closure over it (the default timeout puts one on every connection).
+    __slots__ = ("in_flight", "limit", "on_stall", "send", "started")
 
     def __init__(self, limit: float) -> None:
+        if limit <= 0:
+            raise ValueError(f"slow_client_timeout must be positive, but got {limit!r}")
         self.limit = limit
         self.in_flight = 0
         self.started: float | None = None
+        self.on_stall: Callable[[], None] | None = None
+        self.send: Send | None = None
 
     def wrap(self, send: Send) -> Send:
-        """``send``, timed."""
+        """``send``, timed (this watchdog, which calls ``send``)."""
+        self.send = send
+        return self
 
-        async def watched(message: Message) -> None:
-            self.in_flight += 1
-            if self.started is None:
-                self.started = time.monotonic()
-            try:
-                await send(message)
-            finally:
-                self.in_flight -= 1
-                # progress was made: another blocked send starts its clock anew
-                self.started = time.monotonic() if self.in_flight else None
+    async def __call__(self, message: Message) -> None:
+        """Send ``message`` through the wrapped send, noting when it started to block."""
+        assert self.send is not None, "wrap() a send first"
+        self.in_flight += 1
+        if self.started is None:
+            # The sweeper's clock, not time.monotonic(): this runs on every send, and a
+            # start up to one tick early is allowed for when stalls are judged.
+            self.started = _clock[0]
+        try:
+            await self.send(message)
+        finally:
+            self.in_flight -= 1
+            # progress was made: another blocked send starts its clock anew
+            self.started = _clock[0] if self.in_flight else None
 
-        return watched
+    def arm(self, on_stall: Callable[[], None]) -> None:
+        """Call ``on_stall`` (once) when a send has been blocked for ``limit`` seconds."""
+        self.on_stall = on_stall
+        _clock[0] = time.monotonic()  # the clock may have stood still while nothing was armed
+        loop = asyncio.get_running_loop()
+        sweeper = _sweepers.get(loop)
+        if sweeper is None:
+            sweeper = _sweepers[loop] = _Sweeper(loop)
+        sweeper.add(self)
 
-    async def watch(self, on_stall: Callable[[], None]) -> None:
-        """Call ``on_stall`` once a send has been blocked for ``limit`` seconds."""
+    def disarm(self) -> None:
+        """Stop watching (the connection is ending)."""
+        self.on_stall = None
+        for sweeper in _sweepers.values():
+            sweeper.discard(self)
+
+
+class _Sweeper:
+    """Checks the armed watchdogs of one event loop every quarter of the shortest limit."""
+
+    __slots__ = ("__weakref__", "loop", "task", "tick", "watched")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.watched: set[SendWatchdog] = set()
+        self.task: asyncio.Task[None] | None = None
+        self.tick = math.inf
+
+    def add(self, watchdog: SendWatchdog) -> None:
+        self.watched.add(watchdog)
+        self.tick = min(self.tick, watchdog.limit / 4)
+        if self.task is None:
+            self.task = self.loop.create_task(self.run())
+
+    def discard(self, watchdog: SendWatchdog) -> None:
+        self.watched.discard(watchdog)
+        if not self.watched:
+            # nothing to watch: no task lingers (an idle process, a test's event loop)
+            self.tick = math.inf
+            if self.task is not None:
+                self.task.cancel()
+                self.task = None
+
+    async def run(self) -> None:
         while True:
-            await anyio.sleep(self.limit / 4)
-            started = self.started
-            if started is not None and time.monotonic() - started > self.limit:
-                on_stall()
-                return
+            await asyncio.sleep(self.tick)
+            now = _clock[0] = time.monotonic()
+            # a start was noted on a clock up to one tick behind: allow for it
+            slack = self.tick
+            stalled = [
+                watchdog
+                for watchdog in self.watched
+                if watchdog.started is not None and now - watchdog.started > watchdog.limit + slack
+            ]
+            for watchdog in stalled:
+                on_stall = watchdog.on_stall
+                watchdog.on_stall = None
+                self.watched.discard(watchdog)
+                if on_stall is not None:
+                    try:
+                        on_stall()
+                    except Exception:
+                        logger.exception("dropping a stalled client failed")
+
+
+# Seconds on the monotonic clock as of the last sweep (or arm): what sends note as their
+# start, so that a send costs no clock read.
+_clock = [time.monotonic()]
+_sweepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Sweeper] = (
+    weakref.WeakKeyDictionary()
+)

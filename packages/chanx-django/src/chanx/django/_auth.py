@@ -159,6 +159,25 @@ class DjangoAuthenticator(DRFOptions, BaseAuthenticator):
 
     # -- the chanx side ----------------------------------------------------------------
 
+    @classmethod
+    def reads_cookies(cls) -> bool:
+        """True with DRF's ``SessionAuthentication`` (a default of DRF) or no class at all.
+
+        Without authentication classes the user is Channels' ``scope["user"]``, which
+        ``AuthMiddlewareStack`` reads from the session cookie.
+        """
+        if super().reads_cookies():
+            return True
+        try:
+            from rest_framework.authentication import SessionAuthentication
+            from rest_framework.settings import api_settings
+        except ImportError:
+            return True  # authenticate() will fail with the install hint anyway
+        classes = cls.authentication_classes
+        if classes is None:
+            classes = api_settings.DEFAULT_AUTHENTICATION_CLASSES
+        return not classes or any(issubclass(k, SessionAuthentication) for k in classes)
+
     def needs_checks(self) -> bool:
         """False when nothing is configured, which spares the thread hop entirely."""
         explicitly_empty = [

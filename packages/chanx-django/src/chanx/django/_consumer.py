@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import EllipsisType
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from chanx.core import AsyncJsonWebsocketConsumer as CoreConsumer
 from chanx.core import BaseMessage
@@ -84,6 +85,23 @@ class AsyncJsonWebsocketConsumer(DRFOptions, CoreConsumer):
         layer = channels_layer(name)
         return layer if layer is not None else resolve_channel_layer(name, scope)
 
+    def is_same_origin(self, origin: str) -> bool:
+        """The Host header's origin, or a host in ``ALLOWED_HOSTS``.
+
+        The same rule as Channels' ``AllowedHostsOriginValidator`` (in DEBUG with empty
+        ``ALLOWED_HOSTS``: localhost, 127.0.0.1 and [::1]).
+        """
+        if super().is_same_origin(origin):
+            return True
+        from django.conf import settings
+        from django.http.request import validate_host
+
+        host = urlsplit(origin).hostname
+        allowed = list(settings.ALLOWED_HOSTS)
+        if settings.DEBUG and not allowed:
+            allowed = [".localhost", "127.0.0.1", "[::1]"]
+        return host is not None and validate_host(host, allowed)
+
     @property
     def obj(self) -> Any:
         """The object a `DjangoAuthenticator` checked object permissions on (or None)."""
@@ -127,4 +145,5 @@ class AsyncJsonWebsocketConsumer(DRFOptions, CoreConsumer):
         return send_then_announce
 
 
-_BASES = (AsyncJsonWebsocketConsumer, DRFOptions, CoreConsumer, object)
+# every class of the base consumer (core mixins included) is not a user class
+_BASES = frozenset(AsyncJsonWebsocketConsumer.__mro__)

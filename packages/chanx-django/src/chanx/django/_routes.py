@@ -1,7 +1,10 @@
 r"""Walking a Channels application to list its Chanx consumers and their path templates.
 
-Django patterns become the ``{name}`` templates AsyncAPI uses: ``ws/chat/<int:room_id>/``
-and ``^ws/chat/(?P<room_id>\w+)/$`` both read ``/ws/chat/{room_id}/``.
+Django patterns become the templates core's AsyncAPI builder reads, keeping what each
+parameter accepts: ``ws/chat/<int:room_id>/`` reads ``/ws/chat/{room_id:int}/`` (likewise
+``str``, ``slug``, ``uuid``, ``path``); a custom converter's regex, and the named groups of
+``re_path(r"^ws/chat/(?P<room_id>\w+)/$")``, stay regex groups
+(``/ws/chat/(?P<room_id>\w+)/``); both become ``{room_id}`` in the document's address.
 """
 
 # mypy: disable-error-code="import-untyped"
@@ -24,7 +27,8 @@ __all__ = ["find_router", "iter_routes", "pattern_template"]
 _WRAPPED_ATTRIBUTES = ("inner", "application", "app")
 _MAX_DEPTH = 32  # a guard against middleware that points at itself
 
-_ROUTE_PARAMETER = re.compile(r"<(?:[^>:]+:)?([^>]+)>")
+_ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+_BUILTIN_CONVERTERS = frozenset({"str", "int", "slug", "uuid", "path"})
 
 
 def _unwrap(app: object) -> object:
@@ -47,14 +51,14 @@ def find_router(app: object) -> ProtocolTypeRouter | URLRouter | None:
 
 
 def _regex_template(regex: str) -> str:
-    """Turn a URL regex into a template: named groups become ``{name}``, escapes literals."""
+    """Drop a URL regex's anchors and unescape its literals; named groups stay as they are."""
     out: list[str] = []
     i, end = 0, len(regex)
     while i < end:
         char = regex[i]
         if regex.startswith("(?P<", i):
+            start = i
             close = regex.index(">", i)
-            out.append("{" + regex[i + 4 : close] + "}")
             depth, i = 1, close + 1
             while i < end and depth:
                 if regex[i] == "\\":
@@ -64,6 +68,7 @@ def _regex_template(regex: str) -> str:
                 elif regex[i] == ")":
                     depth -= 1
                 i += 1
+            out.append(regex[start:i])
             continue
         if char == "\\" and i + 1 < end:
             following = regex[i + 1]
@@ -84,9 +89,17 @@ def _regex_template(regex: str) -> str:
 def pattern_template(pattern: object) -> str:
     """The path template of a Django URL pattern (``RoutePattern`` or ``RegexPattern``)."""
     if isinstance(pattern, RoutePattern):
-        return _ROUTE_PARAMETER.sub(r"{\1}", str(pattern._route))
+        converters = pattern.converters
+
+        def parameter(match: re.Match[str]) -> str:
+            converter, name = match["converter"] or "str", match["name"]
+            if converter in _BUILTIN_CONVERTERS:
+                return f"{{{name}:{converter}}}"
+            return f"(?P<{name}>{converters[name].regex})"  # a registered custom converter
+
+        return _ROUTE_PARAMETER.sub(parameter, str(pattern))
     if isinstance(pattern, RegexPattern):
-        return _regex_template(str(pattern._regex))
+        return _regex_template(str(pattern))
     return str(pattern)
 
 

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,7 @@ from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chanx.redis._connection import Shard
+from chanx.redis._incidents import Reporter
 from chanx.redis._ledger import Ledger
 from chanx.redis._scripts import split_entry
 from chanx.redis._serializer import Serializer
@@ -52,16 +54,61 @@ class Settings:
         capacity_for: Callable[[str], int],
         serializer: Serializer,
         stats: RedisLayerStats,
+        reporter: Reporter,
         on_recovered: Callable[[Shard], Awaitable[None]],
     ) -> None:
         self.expiry_ms = int(expiry * 1000)
         self.capacity_for = capacity_for
         self.serializer = serializer
         self.stats = stats
+        self.reporter = reporter
         self.on_recovered = on_recovered
+        # Messages an inbox had taken in but not handed out when its event loop's state
+        # closed, by inbox and channel: the next loop to read that inbox starts with them.
+        # (Django's async_to_sync runs each call in a loop of its own.)
+        self._parked: dict[str, dict[str, list[Item]]] = {}
+        self._parked_lock = threading.Lock()
+
+    def park(self, inbox: str, suffix: str, items: list[Item]) -> None:
+        with self._parked_lock:
+            self._parked.setdefault(inbox, {}).setdefault(suffix, []).extend(items)
+
+    def unpark(self, inbox: str) -> dict[str, list[Item]]:
+        with self._parked_lock:
+            return self._parked.pop(inbox, {})
+
+    def drop_parked(self) -> None:
+        with self._parked_lock:
+            self._parked.clear()
 
     def expired(self, stamp_ms: int) -> bool:
         return time.time() * 1000 - stamp_ms > self.expiry_ms
+
+    def decode(self, entry: bytes, where: str) -> tuple[int, list[str], Any, bool] | None:
+        """Split and decode a stored entry; None (counted and reported) when unreadable.
+
+        One bad message (another serializer, a foreign writer) must not stop a reader.
+        """
+        try:
+            stamp, names, payload, grouped = split_entry(entry)
+        except ValueError as error:
+            self._undecodable(0, where, error)
+            return None
+        try:
+            return stamp, names, self.serializer.loads(payload), grouped
+        except Exception as error:  # any serializer's own error type
+            self._undecodable(stamp, where, error, len(names) or 1)
+            return None
+
+    def _undecodable(self, stamp_ms: int, where: str, error: Exception, count: int = 1) -> None:
+        self.stats.undecodable += count
+        name = getattr(self.serializer, "name", type(self.serializer).__name__)
+        self.reporter.occurrence(
+            "undecodable",
+            stamp_ms / 1000 if stamp_ms else time.time(),
+            f"a message for {where} could not be decoded with the {name!r} serializer and "
+            f"was skipped ({error!r}); do all processes use the same serializer setting?",
+        )
 
 
 class Mailbox:
@@ -166,6 +213,10 @@ class Inbox:
         self.counts = counts
         self.settings = settings
         self.mailboxes: dict[str, Mailbox] = {}
+        for suffix, items in settings.unpark(name).items():
+            self.mailbox(suffix).items.extend(items)
+        # When each channel last had a receiver (Unix time): renews its memberships.
+        self.receivers: dict[str, float] = {}
         self.ledger = Ledger(shard, counts, settings.expiry_ms)
         self._task = asyncio.get_running_loop().create_task(self._read())
         self._blmpop = True
@@ -179,10 +230,24 @@ class Inbox:
             box = self.mailboxes[suffix] = Mailbox()
         return box
 
+    def alive_at(self, suffix: str, now: float) -> float:
+        """When ``suffix`` last had a receiver: ``now`` while one waits, else its last receive."""
+        box = self.mailboxes.get(suffix)
+        if box is not None and box.waiting:
+            return now
+        return self.receivers.get(suffix, 0.0)
+
+    def forget_receivers(self, before: float) -> None:
+        for suffix in [name for name, seen in self.receivers.items() if seen < before]:
+            del self.receivers[suffix]
+
     async def receive(self, suffix: str) -> dict[str, Any]:
         box = self.mailbox(suffix)
+        receivers = self.receivers
+        receivers[suffix] = time.time()
         while True:
             stamp, message, counted = await box.get()
+            receivers[suffix] = time.time()
             if counted:
                 self.ledger.change(suffix, -1)
             if box.idle() and self.mailboxes.get(suffix) is box:
@@ -286,14 +351,17 @@ class Inbox:
     def _dispatch(self, entries: list[bytes]) -> None:
         settings = self.settings
         for entry in entries:
-            stamp, suffixes, payload, grouped = split_entry(entry)
+            decoded = settings.decode(entry, f"inbox {self.name!r}")
+            if decoded is None:
+                continue
+            stamp, suffixes, message, grouped = decoded
             if settings.expired(stamp):
                 settings.stats.expired += len(suffixes)
                 if not grouped:
                     for suffix in suffixes:
                         self.ledger.change(suffix, -1)
                 continue
-            item = (stamp, settings.serializer.loads(payload), True)
+            item = (stamp, message, True)
             if grouped:
                 self._deliver_group(suffixes, item)
                 continue
@@ -356,6 +424,9 @@ class Inbox:
         await asyncio.gather(self._task, return_exceptions=True)
         if self._wire is not None:
             self.shard.close_reader(self._wire)
+        for suffix, box in self.mailboxes.items():
+            if box.items:
+                self.settings.park(self.name, suffix, box.take_all())
         await self.ledger.aclose()
 
 
@@ -394,9 +465,9 @@ class Puller:
                     )
                     continue
                 if reply:
-                    stamp, _, payload, _ = split_entry(reply[1])
-                    message = self.settings.serializer.loads(payload)
-                    self.box.put((stamp, message, False))
+                    decoded = self.settings.decode(reply[1], f"channel {self.channel!r}")
+                    if decoded is not None:
+                        self.box.put((decoded[0], decoded[2], False))
         finally:
             self._task = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import logging
 import re
@@ -12,8 +13,6 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from chanx.core.layers import (
     ChannelFull,
     require_valid_channel_name,
@@ -21,12 +20,16 @@ from chanx.core.layers import (
 )
 from chanx.redis._connection import HashRing, Shard, parse_hosts, parse_url
 from chanx.redis._inbox import Settings
+from chanx.redis._incidents import Reporter
+from chanx.redis._keeper import Keeper, Memberships
 from chanx.redis._scripts import (
     DELIVER,
     GROUP_ADD,
+    GROUP_DISCARD,
     GROUP_MEMBERS,
     channel_key,
     counts_key,
+    gone_key,
     group_key,
     inbox_key,
     key_patterns,
@@ -54,14 +57,18 @@ class RedisChannelLayer:
             shards by consistent hashing.
         prefix: namespace of every Redis key the layer writes.
         expiry: seconds a message waits for its receiver before it is dropped.
-        group_expiry: seconds a group membership lasts unless ``group_add`` renews it.
+        group_expiry: seconds a group membership lasts unless ``group_add`` renews it; a
+            channel of this process that has a receiver renews its memberships, so it
+            expires ``group_expiry`` after its last receive.
         capacity: messages a channel holds before ``send`` raises `ChannelFull`.
         channel_capacity: per-channel capacities: glob patterns or compiled regexes mapped
             to a capacity; the first match wins.
-        serializer: ``"msgpack"`` (needs msgspec), ``"json"``, or an object with
-            ``dumps``/``loads``; default msgpack when msgspec is installed, else JSON.
+        serializer: ``"msgpack"`` (the default on every machine), ``"json"``, or an object
+            with ``dumps``/``loads``. Every process sharing the prefix must use the same.
         pool_size: connections per shard; more concurrent commands wait for a free one.
         pool_timeout: seconds a command waits for a free connection before failing.
+        heal_interval: seconds between two re-assertions of this process's memberships in
+            Redis (at most ``group_expiry / 4``); also done at once after a reconnect.
     """
 
     extensions: list[str] = ["groups", "flush"]  # noqa: RUF012 - the Channels spec's shape
@@ -75,15 +82,18 @@ class RedisChannelLayer:
         group_expiry: float = 86400,
         capacity: int = 100,
         channel_capacity: Mapping[str | re.Pattern[str], int] | None = None,
-        serializer: Serializer | str | None = None,
+        serializer: Serializer | str | None = "msgpack",
         pool_size: int = 100,
         pool_timeout: float = 10.0,
+        heal_interval: float = 5.0,
     ) -> None:
         if not isinstance(prefix, str) or not re.fullmatch(r"[A-Za-z0-9_.:-]+", prefix):
             raise TypeError(f"expected a prefix of [A-Za-z0-9_.:-], but got {prefix!r}")
         for name, value in (("capacity", capacity), ("pool_size", pool_size)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"expected a positive int {name}, but got {value!r}")
+        if not isinstance(heal_interval, int | float) or heal_interval <= 0:
+            raise ValueError(f"expected a positive heal_interval, but got {heal_interval!r}")
         self.hosts = parse_hosts(hosts)
         self.prefix = prefix
         self.expiry = expiry
@@ -96,21 +106,26 @@ class RedisChannelLayer:
         self.serializer = resolve_serializer(serializer)
         self.pool_size = pool_size
         self.pool_timeout = pool_timeout
+        self.heal_interval = min(float(heal_interval), group_expiry / 4)
         self.stats = RedisLayerStats()
         self.client_id = uuid.uuid4().hex[:16]
         self._ring = HashRing(len(self.hosts))
+        self._reporter = Reporter(self.stats.incidents)
         self._settings = Settings(
             expiry=expiry,
             capacity_for=self.capacity_for,
             serializer=self.serializer,
             stats=self.stats,
+            reporter=self._reporter,
             on_recovered=self._recovered,
         )
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = (
             weakref.WeakKeyDictionary()
         )
-        # This process's own memberships, restored after Redis restarts without persistence.
-        self._memberships: dict[str, dict[str, float]] = {}
+        # This process's own memberships: the truth for its own channels (see _keeper).
+        self._memberships: Memberships = {}
+        self._looked_at: set[int] = set()
+        self._keepers: weakref.WeakKeyDictionary[LoopState, Keeper] = weakref.WeakKeyDictionary()
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> RedisChannelLayer:
@@ -188,10 +203,20 @@ class RedisChannelLayer:
         self.stats.sent += 1
 
     async def receive(self, channel: str) -> dict[str, Any]:
-        """Wait for the next message on ``channel``; cancelling the wait loses no message."""
+        """Wait for the next message on ``channel``; cancelling the wait loses no message.
+
+        Raises:
+            ValueError: ``channel`` is process-specific but was not made by this layer.
+        """
         require_valid_channel_name(channel)
-        state = self._state()
         inbox, bang, suffix = channel.partition("!")
+        if bang and not inbox.endswith(self.client_id):
+            # Nothing would ever arrive: only the layer that made the name reads its inbox.
+            raise ValueError(
+                f"expected a process-specific channel made by this layer's new_channel() "
+                f"(its part before '!' ends with {self.client_id!r}), but got {channel!r}"
+            )
+        state = self._state()
         if bang:
             message = await state.inbox(inbox).receive(suffix)
         else:
@@ -202,7 +227,19 @@ class RedisChannelLayer:
     async def new_channel(self, prefix: str = "specific.") -> str:
         """Return a new process-specific channel name, ``<prefix><process id>!<unique>``."""
         name = require_valid_channel_name(f"{prefix}{self.client_id}!{uuid.uuid4().hex[:16]}")
-        self._state().inbox(f"{prefix}{self.client_id}")
+        state = self._state()
+        state.inbox(f"{prefix}{self.client_id}")
+        if state not in self._keepers:
+            self._keepers[state] = Keeper(
+                state,
+                self._memberships,
+                prefix=self.prefix,
+                group_expiry=self.group_expiry,
+                interval=self.heal_interval,
+                stats=self.stats,
+                reporter=self._reporter,
+                first_look=self._first_look,
+            )
         return name
 
     async def group_add(self, group: str, channel: str) -> None:
@@ -210,17 +247,17 @@ class RedisChannelLayer:
         require_valid_group_name(group)
         require_valid_channel_name(channel)
         now = time.time()
-        if self._is_local(channel):
-            self._memberships.setdefault(group, {})[channel] = now
         await (
             self._state()
             .shard_for(group)
             .run_script(
                 GROUP_ADD,
-                [group_key(self.prefix, group)],
+                [group_key(self.prefix, group), gone_key(self.prefix, group)],
                 [now, channel, int(self.group_expiry) + 1],
             )
         )
+        if self._is_local(channel):
+            self._memberships.setdefault(group, {})[channel] = now
 
     async def group_discard(self, group: str, channel: str) -> None:
         """Remove ``channel`` from ``group``; nothing happens when it is not a member."""
@@ -231,7 +268,21 @@ class RedisChannelLayer:
             members.pop(channel, None)
             if not members:
                 del self._memberships[group]
-        await self._state().shard_for(group).execute("ZREM", group_key(self.prefix, group), channel)
+        # Removing another process's channel leaves a note, so its owner does not restore it.
+        await (
+            self._state()
+            .shard_for(group)
+            .run_script(
+                GROUP_DISCARD,
+                [group_key(self.prefix, group), gone_key(self.prefix, group)],
+                [
+                    time.time(),
+                    channel,
+                    int(self.group_expiry) + 1,
+                    0 if self._is_local(channel) else 1,
+                ],
+            )
+        )
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Send ``message`` to every member of ``group``; full members are skipped and counted."""
@@ -243,26 +294,57 @@ class RedisChannelLayer:
         cutoff = time.time() - self.group_expiry
         head = [now_ms, int(self.expiry * 1000), payload]
         self.stats.group_sends += 1
-        # Members read by this loop get the message in-process, so everything this process
+        # This process's own members come from its own table, whatever Redis holds (it may
+        # have lost them), and get the message in-process first: everything this process
         # sends to one of its own channels keeps its order, whichever method sent it.
-        # Every key a script touches is named in its KEYS (Redis Cluster and ACL key
-        # patterns need that), so the members are read first and delivered to in a second
-        # call: one per shard, or one per destination slot on a cluster.
-        found = await shard.run_script(GROUP_MEMBERS, [group_key(self.prefix, group)], [cutoff])
-        members = [member.decode() for member in found]
-        remote = [m for m in members if m.partition("!")[0] not in state.inboxes]
-        delivered, dropped = await self._deliver_to(state, remote, head) if remote else (0, 0)
-        members = [m for m in members if m.partition("!")[0] in state.inboxes]
-        if members:
-            message = self.serializer.loads(payload)
-            for member in members:
+        local = self._local_members(state, group, cutoff)
+        # Decoding our own bytes gives each receiver the copy another process would get.
+        copy = self.serializer.loads(payload) if local else None
+        delivered = dropped = 0
+        for member in local:
+            inbox, _, suffix = member.partition("!")
+            assert copy is not None
+            if state.inboxes[inbox].deliver_local(suffix, copy, self.capacity_for(member)):
+                delivered += 1
+            else:
+                dropped += 1
+        try:
+            # Every key a script touches is named in its KEYS (Redis Cluster and ACL key
+            # patterns need that), so the members are read first and delivered to in a
+            # second call: one per shard, or one per destination slot on a cluster.
+            found = await shard.run_script(GROUP_MEMBERS, [group_key(self.prefix, group)], [cutoff])
+            members = [member.decode() for member in found]
+            remote = [m for m in members if m.partition("!")[0] not in state.inboxes]
+            if remote:
+                sent, full = await self._deliver_to(state, remote, head)
+                delivered, dropped = delivered + sent, dropped + full
+            # Channels of this loop that another process added to the group.
+            others = [m for m in members if m.partition("!")[0] in state.inboxes]
+            for member in (m for m in others if m not in local):
                 inbox, _, suffix = member.partition("!")
-                if state.inboxes[inbox].deliver_local(suffix, message, self.capacity_for(member)):
+                if copy is None:
+                    copy = self.serializer.loads(payload)
+                if state.inboxes[inbox].deliver_local(suffix, copy, self.capacity_for(member)):
                     delivered += 1
                 else:
                     dropped += 1
-        self.stats.group_deliveries += delivered
-        self.stats.group_drops += dropped
+        finally:
+            self.stats.group_deliveries += delivered
+            self.stats.group_drops += dropped
+
+    def _local_members(self, state: LoopState, group: str, cutoff: float) -> set[str]:
+        """This loop's channels in ``group`` by the process's own table (live ones only)."""
+        members = self._memberships.get(group)
+        if not members:
+            return set()
+        now = time.time()
+        local: set[str] = set()
+        for channel, joined in members.items():
+            inbox, _, suffix = channel.partition("!")
+            reader = state.inboxes.get(inbox)
+            if reader is not None and (joined >= cutoff or reader.alive_at(suffix, now) >= cutoff):
+                local.add(channel)
+        return local
 
     async def _deliver_to(
         self, state: LoopState, members: list[str], head: list[Any]
@@ -320,17 +402,19 @@ class RedisChannelLayer:
     async def flush(self) -> None:
         """Delete every message, inbox and group under this layer's prefix, on every shard."""
         state = self._state()
-        for shard in state.shards:
-            for pattern in key_patterns(self.prefix):
-                keys = [key async for key in shard.client.scan_iter(match=pattern, count=1000)]
-                for start in range(0, len(keys), 500):
-                    batch = keys[start : start + 500]
-                    if shard.is_cluster:
-                        await asyncio.gather(*(shard.execute("UNLINK", key) for key in batch))
-                    else:
-                        await shard.execute("UNLINK", *batch)
-        state.clear_local()
         self._memberships.clear()
+        keeper = self._keepers.get(state)
+        async with keeper.lock if keeper is not None else contextlib.nullcontext():
+            for shard in state.shards:
+                for pattern in key_patterns(self.prefix):
+                    keys = [key async for key in shard.client.scan_iter(match=pattern, count=1000)]
+                    for start in range(0, len(keys), 500):
+                        batch = keys[start : start + 500]
+                        if shard.is_cluster:
+                            await asyncio.gather(*(shard.execute("UNLINK", key) for key in batch))
+                        else:
+                            await shard.execute("UNLINK", *batch)
+        state.clear_local()
 
     async def close(self) -> None:
         """Stop this event loop's background readers and close its connections."""
@@ -344,27 +428,24 @@ class RedisChannelLayer:
         return bool(bang) and inbox.endswith(self.client_id)
 
     async def _recovered(self, shard: Shard) -> None:
-        """After an outage: detect a restarted server and restore this process's memberships."""
-        restarted = await shard.restarted()
-        if restarted:
-            self.stats.redis_restarts += 1
-        if restarted or restarted is None:
-            logger.warning(
-                "Redis %s: messages queued there before the outage are lost; restoring %d "
-                "group membership(s) of this process",
-                "restarted" if restarted else "may have restarted",
-                sum(len(members) for members in self._memberships.values()),
-            )
+        """After an outage: the keeper looks for a restart and restores memberships now."""
         state = self._states.get(asyncio.get_running_loop())
-        if state is None:
+        keeper = self._keepers.get(state) if state is not None else None
+        if keeper is not None:
+            keeper.wake()
+
+    def _first_look(self, index: int, policies: set[str]) -> None:
+        """Warn once per shard when Redis may evict the layer's keys."""
+        if index in self._looked_at:
             return
-        for group, members in list(self._memberships.items()):
-            for channel, added in list(members.items()):
-                try:
-                    await state.shard_for(group).run_script(
-                        GROUP_ADD,
-                        [group_key(self.prefix, group)],
-                        [added, channel, int(self.group_expiry) + 1],
-                    )
-                except RedisError:
-                    return
+        self._looked_at.add(index)
+        risky = sorted(policy for policy in policies if policy != "noeviction")
+        if risky:
+            logger.warning(
+                "Redis %s has maxmemory-policy %s: under memory pressure it deletes layer keys "
+                "(memberships, queued messages) and messages are lost; use noeviction "
+                "(the layer restores its memberships within %.1f s and reports each eviction)",
+                self.hosts[index],
+                ",".join(risky),
+                self.heal_interval,
+            )

@@ -17,10 +17,13 @@ __all__ = [
     "ADJUST",
     "DELIVER",
     "GROUP_ADD",
+    "GROUP_DISCARD",
     "GROUP_MEMBERS",
+    "GROUP_RENEW",
     "channel_key",
     "counts_key",
     "encode_entry",
+    "gone_key",
     "group_key",
     "inbox_key",
     "key_patterns",
@@ -42,6 +45,11 @@ def counts_key(prefix: str, inbox: str) -> str:
 
 def group_key(prefix: str, group: str) -> str:
     return f"{prefix}:gr:{{{group}}}"
+
+
+def gone_key(prefix: str, group: str) -> str:
+    """Channels another process removed from ``group``: their owners must not restore them."""
+    return f"{prefix}:gr:{{{group}}}:gone"
 
 
 def key_patterns(prefix: str) -> list[str]:
@@ -154,11 +162,49 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
 return redis.call('ZRANGE', KEYS[1], 0, -1)
 """
 
-# KEYS[1]: group.  ARGV: now, member, group expiry (seconds).
+# KEYS[1]: group, KEYS[2]: its removals.  ARGV: now, member, group expiry (seconds).
 GROUP_ADD = r"""
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('HDEL', KEYS[2], ARGV[2])
 return 1
+"""
+
+# KEYS[1]: group, KEYS[2]: its removals.  ARGV: now, member, group expiry (seconds).
+# A process removing a channel it does not own leaves a note, so that the owner, which
+# re-asserts its memberships, drops this one instead of restoring it.
+GROUP_DISCARD = r"""
+redis.call('ZREM', KEYS[1], ARGV[2])
+if ARGV[4] == '1' then
+  redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+end
+return 1
+"""
+
+# KEYS: per group (group, removals).  ARGV: group expiry (seconds), then per group: the
+# number of members n, then n times (score, joined, member).  A member goes back with at
+# least its score (ZADD GT keeps a newer one) unless another process removed it after it
+# joined.  Returns the number of members that were missing, then the removed ones as
+# "index member" (index of the group in KEYS, from 0).
+GROUP_RENEW = r"""
+local restored, removed, a = 0, {}, 2
+for g = 1, #KEYS, 2 do
+  local n = tonumber(ARGV[a])
+  a = a + 1
+  for i = 1, n do
+    local score, joined, member = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2]
+    a = a + 3
+    local gone = redis.call('HGET', KEYS[g + 1], member)
+    if gone and tonumber(gone) >= joined then
+      removed[#removed + 1] = ((g - 1) / 2) .. ' ' .. member
+    else
+      restored = restored + redis.call('ZADD', KEYS[g], 'GT', score, member)
+    end
+  end
+  redis.call('EXPIRE', KEYS[g], ARGV[1])
+end
+return {restored, removed}
 """
 
 # KEYS[1]: inbox counters.  ARGV: expiry, then suffix, change, suffix, change, ...

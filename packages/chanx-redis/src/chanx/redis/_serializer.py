@@ -1,4 +1,8 @@
-"""Message serialisers for the Redis layer: msgpack through msgspec when present, else JSON."""
+"""Message serialisers for the Redis layer: msgpack (the default, through msgspec) or JSON.
+
+The default is the same on every machine: it never depends on what else is installed, so
+two processes sharing a Redis agree unless their settings say otherwise.
+"""
 
 from __future__ import annotations
 
@@ -50,26 +54,20 @@ class MsgpackSerializer:
         return self._decoder.decode(data)
 
 
-def _msgspec_available() -> bool:
-    try:
-        import msgspec.msgpack  # noqa: F401
-    except ImportError:
-        return False
-    return True
+DEFAULT_SERIALIZER = "msgpack"
 
 
 def resolve_serializer(value: Serializer | str | None) -> Serializer:
-    """Return a serialiser for ``value``: an instance, ``"msgpack"``, ``"json"`` or None (best)."""
+    """Return a serialiser for ``value``: an instance, ``"msgpack"``, ``"json"``.
+
+    None means the default, ``"msgpack"`` (msgspec is a dependency of chanx-redis).
+    """
     if value is None:
-        return MsgpackSerializer() if _msgspec_available() else JsonSerializer()
+        value = DEFAULT_SERIALIZER
     if isinstance(value, str):
         if value == "json":
             return JsonSerializer()
         if value == "msgpack":
-            if not _msgspec_available():
-                raise ImportError(
-                    'The "msgpack" serializer needs msgspec: pip install "chanx-core[msgspec]"'
-                )
             return MsgpackSerializer()
         raise ValueError(f"expected serializer 'msgpack' or 'json', but got {value!r}")
     if isinstance(value, Serializer):

@@ -46,6 +46,8 @@ class LoopState:
         self.settings = settings
         self.inboxes: dict[str, Inbox] = {}
         self.pullers: dict[str, Puller] = {}
+        # Tasks of the layer's own (the keeper) that end with this state.
+        self.background: list[asyncio.Task[None]] = []
         self.closed = False
 
     def shard_for(self, name: str) -> Shard:
@@ -72,6 +74,7 @@ class LoopState:
         return puller
 
     def clear_local(self) -> None:
+        self.settings.drop_parked()
         for inbox in self.inboxes.values():
             inbox.clear()
         for puller in self.pullers.values():
@@ -81,6 +84,9 @@ class LoopState:
         if self.closed:
             return
         self.closed = True
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
         await asyncio.gather(*(inbox.aclose() for inbox in self.inboxes.values()))
         for channel, puller in self.pullers.items():
             leftovers = await puller.aclose()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections import deque
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+from chanx.redis._incidents import KEPT_INCIDENTS, LossIncident
 
 __all__ = ["RedisLayerStats"]
 
@@ -26,6 +29,13 @@ class RedisLayerStats:
         reconnects: times a background reader got its connection back.
         redis_restarts: reconnects that found a restarted server (its queued data is gone).
         possible_loss: outage events in which messages may have been lost; each is logged.
+        undecodable: messages skipped because this layer's serializer could not read them
+            (a process configured with another serializer sent them).
+        evicted_keys: keys Redis reported evicting (``maxmemory``); memberships and queued
+            messages may be among them.
+        memberships_restored: this process's memberships found missing in Redis (evicted,
+            lost in a restart, flushed) and written back.
+        incidents: the latest loss incidents (at most 100), each logged once as a WARNING.
     """
 
     sent: int = 0
@@ -39,7 +49,13 @@ class RedisLayerStats:
     reconnects: int = 0
     redis_restarts: int = 0
     possible_loss: int = 0
+    undecodable: int = 0
+    evicted_keys: int = 0
+    memberships_restored: int = 0
+    incidents: deque[LossIncident] = field(
+        default_factory=lambda: deque(maxlen=KEPT_INCIDENTS), compare=False, repr=False
+    )
 
     def as_dict(self) -> dict[str, Any]:
         """Return the counters as a plain dict (for logs and metrics)."""
-        return asdict(self)
+        return {item.name: getattr(self, item.name) for item in fields(self) if item.compare}

@@ -269,7 +269,17 @@ class ChannelLayerConformance:
 
     @pytest.mark.parametrize(
         "name",
-        ["a" * 100, "has space", "two!bangs!here", "é-accent", "", 123, None, b"bytes"],
+        [
+            "a" * 100,
+            "has space",
+            "two!bangs!here",
+            "é-accent",
+            "newline\n",
+            "",
+            123,
+            None,
+            b"bytes",
+        ],
     )
     async def test_invalid_channel_names_raise_type_error(
         self, layer: ChannelLayer, name: Any
@@ -286,7 +296,8 @@ class ChannelLayerConformance:
             await layer.group_discard(group, name)
 
     @pytest.mark.parametrize(
-        "name", ["g" * 100, "has space", "bang!", "é-accent", "", 123, None, b"bytes"]
+        "name",
+        ["g" * 100, "has space", "bang!", "é-accent", "room\n", "", 123, None, b"bytes"],
     )
     async def test_invalid_group_names_raise_type_error(
         self, layer: ChannelLayer, name: Any

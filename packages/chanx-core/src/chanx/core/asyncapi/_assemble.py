@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from chanx.core._auth import BaseAuthenticator, Credential
 from chanx.core._messages import CompleteMessage, ErrorMessage
+from chanx.core.asyncapi._params import parameter_object
 from chanx.core.asyncapi._plan import (
     UNSAFE_KEY,
     Plan,
@@ -130,8 +131,7 @@ class _ChannelWriter:
         channel["messages"] = {k: {"$ref": f"#/components/messages/{k}"} for k in keys}
         if plan.params:
             channel["parameters"] = {
-                name: {"description": f"Path segment {name!r} ({kind})."}
-                for name, kind in plan.params.items()
+                name: parameter_object(name, kind) for name, kind in plan.params.items()
             }
         if plan.info.tags:
             channel["tags"] = _tags(plan.info.tags)

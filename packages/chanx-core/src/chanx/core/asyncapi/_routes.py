@@ -99,7 +99,7 @@ def normalize_address(path: str) -> tuple[str, dict[str, str]]:
         path = path.removeprefix("^").removesuffix("$").replace("\\", "")
 
     def starlette(match: re.Match[str]) -> str:
-        params[match[1]] = match[2] or "str"
+        params.setdefault(match[1], match[2] or "str")  # a regex group's {name} keeps its regex
         return "{" + match[1] + "}"
 
     def django(match: re.Match[str]) -> str:

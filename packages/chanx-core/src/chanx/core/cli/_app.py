@@ -28,6 +28,9 @@ app = typer.Typer(
     help="Chanx: AsyncAPI documents, docs pages and route tables of your app.",
     no_args_is_help=True,
     add_completion=False,
+    # Plain click help: typer's rich help labels every option with its Python type, flags
+    # included (`--help <bool>`). Each option names its value with a metavar instead.
+    rich_markup_mode=None,
 )
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -40,11 +43,17 @@ AppArgument = Annotated[
         show_default=False,
     ),
 ]
-TitleOption = Annotated[str | None, typer.Option(help="info.title (default: the app's).")]
-VersionOption = Annotated[str | None, typer.Option(help="info.version (default: the app's).")]
+TitleOption = Annotated[
+    str | None, typer.Option(metavar="TEXT", help="info.title (default: the app's).")
+]
+VersionOption = Annotated[
+    str | None, typer.Option(metavar="TEXT", help="info.version (default: the app's).")
+]
 ServerOption = Annotated[
     list[str] | None,
-    typer.Option("--server", help="A server URL such as wss://example.com (repeatable)."),
+    typer.Option(
+        "--server", metavar="URL", help="A server URL such as wss://example.com (repeatable)."
+    ),
 ]
 
 
@@ -71,9 +80,12 @@ def _document(spec: str, title: str | None, version: str | None, servers: list[s
 @app.command()
 def asyncapi(
     application: AppArgument,
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.json,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", metavar="json|yaml", help="Output format.")
+    ] = Format.json,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write here instead of stdout."),
     ] = None,
     title: TitleOption = None,
     version: VersionOption = None,
@@ -94,7 +106,10 @@ def asyncapi(
 def docs(
     application: AppArgument,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Directory for index.html and the document.")
+        Path,
+        typer.Option(
+            "--output", "-o", metavar="DIR", help="Directory for index.html and the document."
+        ),
     ],
     title: TitleOption = None,
     version: VersionOption = None,
@@ -156,11 +171,14 @@ def routes(application: AppArgument) -> None:
 @app.command()
 def validate(
     file: Annotated[
-        Path, typer.Argument(help="An AsyncAPI document (JSON or YAML).", show_default=False)
+        Path,
+        typer.Argument(
+            metavar="FILE", help="An AsyncAPI document (JSON or YAML).", show_default=False
+        ),
     ],
     parser_path: Annotated[
         Path | None,
-        typer.Option(help="A node_modules directory holding @asyncapi/parser."),
+        typer.Option(metavar="DIR", help="A node_modules directory holding @asyncapi/parser."),
     ] = None,
 ) -> None:
     """Validate FILE with the official AsyncAPI parser (needs node)."""

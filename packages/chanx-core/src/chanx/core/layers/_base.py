@@ -17,8 +17,9 @@ __all__ = [
 ]
 
 MAX_NAME_LENGTH = 99
-_GROUP_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,99}$")
-_CHANNEL_NAME = re.compile(r"^[a-zA-Z0-9_.-]+!?[a-zA-Z0-9_.-]*$")
+# Matched with fullmatch: with match() and "$", "room\n" would pass as a separate group.
+_GROUP_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,99}")
+_CHANNEL_NAME = re.compile(r"[a-zA-Z0-9_.-]+!?[a-zA-Z0-9_.-]*")
 
 
 class ChannelFull(Exception):  # noqa: N818 - the name is the Channels spec's
@@ -71,10 +72,11 @@ class ChannelLayer(Protocol):
 
 def require_valid_group_name(name: object) -> str:
     """Return ``name`` if it is a valid group name, else raise `TypeError` naming it."""
-    if isinstance(name, str) and _GROUP_NAME.match(name):
+    if isinstance(name, str) and _GROUP_NAME.fullmatch(name):
         return name
     raise TypeError(
-        f"Group name must be a string of 1 to 99 characters from [a-zA-Z0-9_.-], but got {name!r}"
+        "Group name must be a string of 1 to 99 ASCII letters, digits, '-', '_' or '.', "
+        f"but got {name!r}"
     )
 
 
@@ -83,9 +85,9 @@ def require_valid_channel_name(name: object) -> str:
 
     A process-specific name has one ``!``: ``prefix!suffix``.
     """
-    if isinstance(name, str) and len(name) <= MAX_NAME_LENGTH and _CHANNEL_NAME.match(name):
+    if isinstance(name, str) and len(name) <= MAX_NAME_LENGTH and _CHANNEL_NAME.fullmatch(name):
         return name
     raise TypeError(
-        "Channel name must be a string of 1 to 99 characters from [a-zA-Z0-9_.-] with at "
-        f"most one '!', but got {name!r}"
+        "Channel name must be a string of 1 to 99 ASCII letters, digits, '-', '_' or '.' "
+        f"with at most one '!', but got {name!r}"
     )

@@ -20,6 +20,7 @@ from chanx.core.layers._base import (
     require_valid_channel_name,
     require_valid_group_name,
 )
+from chanx.core.layers._drops import DropLog
 
 __all__ = ["InMemoryChannelLayer"]
 
@@ -73,13 +74,18 @@ class InMemoryChannelLayer:
 
     Args:
         expiry: Seconds a message waits in a channel before it is dropped.
-        group_expiry: Seconds a group membership lasts unless ``group_add`` refreshes it.
+        group_expiry: Seconds a group membership lasts unless ``group_add`` refreshes it. A
+            channel someone receives on renews its memberships: it expires ``group_expiry``
+            after its last ``receive`` (a waiting receiver counts as receiving now), so a
+            live connection never drops out of its groups.
         capacity: Messages a channel holds before ``send`` raises `ChannelFull`.
         channel_capacity: Capacity overrides by channel-name glob pattern, such as
             ``{"http.request": 200, "specific.*": 50}``; the first match wins.
 
     Attributes:
-        dropped_on_full: Messages ``group_send`` dropped because a member was full.
+        dropped_on_full: Messages ``group_send`` dropped because a member was full; each
+            drop is also logged (a WARNING at once, then one summary per
+            ``drop_log.interval`` seconds, 10 by default) naming the channels.
         dropped_expired: Messages dropped because they expired before being received.
     """
 
@@ -108,6 +114,9 @@ class InMemoryChannelLayer:
         ]
         self.dropped_on_full = 0
         self.dropped_expired = 0
+        self.drop_log = DropLog(
+            logger, capacity_hint=f"capacity {capacity}; see docs/channel-layers.md"
+        )
         # One lock for all state: senders may run in other threads (async_to_sync), and
         # every critical section is short and never awaits.
         self._lock = threading.Lock()
@@ -117,6 +126,9 @@ class InMemoryChannelLayer:
         # lets abandoned channels be swept without scanning every channel.
         self._pending: dict[str, float] = {}
         self._next_sweep = 0.0
+        # When each channel last had a receiver: renews its memberships (see group_send).
+        self._receivers: dict[str, float] = {}
+        self._next_receiver_sweep = 0.0
         self._prefix = secrets.token_hex(4)
 
     @classmethod
@@ -186,10 +198,12 @@ class InMemoryChannelLayer:
                 if state is not None and state.queue:
                     message = self._pop(channel, state, loop)
                     if message is not None:
+                        self._receivers[channel] = monotonic()
                         return message
                     state = self._channels.get(channel)  # only expired messages were left
                 if state is None:
                     state = self._create(channel)
+                self._receivers[channel] = monotonic()
                 waiter: asyncio.Future[None] = loop.create_future()
                 state.waiters.append(waiter)
             try:
@@ -239,11 +253,19 @@ class InMemoryChannelLayer:
             stale: list[str] | None = None
             full: list[str] | None = None
             for channel, joined_at in members.items():
+                state = channels.get(channel)
                 if joined_at < joined_before:
-                    stale = stale or []
-                    stale.append(channel)
-                    continue
-                state = channels.get(channel) or self._create(channel)
+                    # A channel someone receives on is alive: its membership is renewed.
+                    if state is not None and state.waiters:
+                        members[channel] = now
+                    elif self._receivers.get(channel, joined_at) >= joined_before:
+                        members[channel] = self._receivers[channel]
+                    else:
+                        stale = stale or []
+                        stale.append(channel)
+                        continue
+                if state is None:
+                    state = self._create(channel)
                 queue = state.queue
                 if queue is None:
                     self._pending[channel] = expires_at
@@ -271,12 +293,13 @@ class InMemoryChannelLayer:
                 self._sweep(now)
         if full:
             # Logged outside the lock: a slow or re-entrant log handler must not stall senders.
-            logger.debug("group_send to %r dropped the message for full channels %s", group, full)
+            self.drop_log.record(group, full)
 
     async def flush(self) -> None:
         """Drop every message and group; receivers already waiting keep waiting."""
         with self._lock:
             self._groups.clear()
+            self._receivers.clear()
             self._pending.clear()
             for channel, state in list(self._channels.items()):
                 state.queue = None
@@ -381,3 +404,9 @@ class InMemoryChannelLayer:
                 self._pending[channel] = queue[0][0]
             elif not state.waiters:
                 del self._channels[channel]
+        if now >= self._next_receiver_sweep:
+            self._next_receiver_sweep = now + max(1.0, self.group_expiry / 4)
+            cutoff = now - self.group_expiry
+            receivers = self._receivers
+            for channel in [name for name, seen in receivers.items() if seen < cutoff]:
+                del receivers[channel]

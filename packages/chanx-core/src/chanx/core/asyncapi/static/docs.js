@@ -44,8 +44,25 @@
     return path ? path[path.length - 1] : String(ref);
   }
 
+  // Inline code in docstrings and summaries: `name` or ``name`` becomes a <code> element
+  // whose content is still text; nothing else in a docstring is read as markup.
+  const INLINE_CODE = /``([^`]+)``|`([^`\n]+)`/g;
+
+  function inline(value) {
+    const source = String(value);
+    const parts = [];
+    let last = 0;
+    for (const match of source.matchAll(INLINE_CODE)) {
+      if (match.index > last) parts.push(source.slice(last, match.index));
+      parts.push(el("code", "inline-code", match[1] !== undefined ? match[1] : match[2]));
+      last = match.index + match[0].length;
+    }
+    if (last < source.length) parts.push(source.slice(last));
+    return parts;
+  }
+
   function text(value, className) {
-    return value ? el("p", className || "text", String(value)) : null;
+    return value ? el("p", className || "text", inline(value)) : null;
   }
 
   // -- schemas ---------------------------------------------------------------------------
@@ -185,7 +202,7 @@
       return el("li", null, [
         link("#" + anchor("message", name), message.title || name, "message-link"),
         message.name ? el("code", "message-action", message.name) : null,
-        message.summary ? el("span", "muted", " — " + message.summary) : null,
+        message.summary ? el("span", "muted", [" — ", ...inline(message.summary)]) : null,
       ]);
     }));
   }
@@ -206,7 +223,7 @@
       el("div", "operation-head", [
         el("span", "badge", receive ? "client → server" : "server → client"),
         el("code", "operation-id", id),
-        op.summary ? el("span", "operation-summary", op.summary) : null,
+        op.summary ? el("span", "operation-summary", inline(op.summary)) : null,
       ]),
       op.description && op.description !== op.summary ? text(op.description, "text description") : null,
       el("h5", null, receive ? "Client sends" : "Server sends"),
@@ -232,7 +249,7 @@
     const params = Object.entries(channel.parameters || {});
     if (params.length) {
       section.append(el("h4", null, "Path parameters"), el("ul", "parameters",
-        params.map(([name, p]) => el("li", null, [el("code", null, "{" + name + "}"), p.description ? " " + p.description : ""]))));
+        params.map(([name, p]) => el("li", null, [el("code", null, "{" + name + "}"), p.description ? " " : "", ...(p.description ? inline(p.description) : [])]))));
     }
     const security = ops.find(([, op]) => op.security && op.security.length);
     if (security) section.append(securityView(doc, security[1].security));

@@ -1,0 +1,184 @@
+"""Memberships heal, live channels never expire, and no loss is silent (issue 13, 1-3, 5)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from importlib.metadata import requires
+
+import anyio
+import pytest
+
+import chanx.redis._connection as connection_module
+from chanx.redis import JsonSerializer, MsgpackSerializer, RedisChannelLayer
+from chanx.redis._scripts import group_key
+
+pytestmark = pytest.mark.redis
+
+
+def _prefix() -> str:
+    return f"heal-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(params=[True, False], ids=["own-connection", "redis-py"])
+def lean(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    if not request.param:
+        monkeypatch.setattr(connection_module, "lean_endpoint", lambda spec: None)
+    return bool(request.param)
+
+
+@pytest.fixture
+async def pair(redis_url: str, lean: bool) -> AsyncIterator[tuple[RedisChannelLayer, ...]]:
+    """Two layers on one prefix: two processes, in effect; the first heals every 0.2 s."""
+    prefix = _prefix()
+    one = RedisChannelLayer.from_url(redis_url, prefix=prefix, heal_interval=0.2)
+    two = RedisChannelLayer.from_url(redis_url, prefix=prefix)
+    yield one, two
+    await one.flush()
+    await one.close()
+    await two.close()
+
+
+async def _eventually(check: Callable[[], object], within: float) -> None:
+    with anyio.fail_after(within):
+        while not check():  # noqa: ASYNC110 - polls layer state, bounded by fail_after
+            await anyio.sleep(0.02)
+
+
+async def test_local_members_get_group_messages_whatever_redis_holds(
+    pair: tuple[RedisChannelLayer, ...],
+) -> None:
+    # Item 2: after Redis forgot the memberships, group_send found no members, even those
+    # the sending process itself holds.
+    one, _ = pair
+    channel = await one.new_channel()
+    await one.group_add("room", channel)
+    await one._state().shards[0].execute("DEL", group_key(one.prefix, "room"))
+    await one.group_send("room", {"type": "g"})
+    with anyio.fail_after(2):
+        assert await one.receive(channel) == {"type": "g"}
+
+
+async def test_lost_memberships_come_back_and_are_reported(
+    pair: tuple[RedisChannelLayer, ...], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Items 1 and 2: a membership Redis lost (eviction, restart) stayed lost for good.
+    one, two = pair
+    channel = await one.new_channel()
+    await one.group_add("room", channel)
+    caplog.set_level(logging.WARNING, logger="chanx.redis")
+    await one._state().shards[0].execute("DEL", group_key(one.prefix, "room"))
+    await _eventually(lambda: one.stats.memberships_restored >= 1, within=3)
+    await two.group_send("room", {"type": "g"})
+    with anyio.fail_after(2):
+        assert await one.receive(channel) == {"type": "g"}
+    [incident] = [i for i in one.stats.incidents if i.cause == "memberships_lost"]
+    assert incident.count == 1
+    assert incident.start <= incident.end
+    lines = [r.getMessage() for r in caplog.records if "memberships_lost" in r.getMessage()]
+    assert len(lines) == 1
+    assert "window" in lines[0]
+
+
+async def test_a_live_receiver_keeps_its_groups_past_group_expiry(
+    redis_url: str, lean: bool
+) -> None:
+    # Item 3: memberships were never renewed, so a socket open longer than group_expiry
+    # silently stopped receiving broadcasts.
+    prefix = _prefix()
+    one = RedisChannelLayer.from_url(redis_url, prefix=prefix, group_expiry=1)
+    two = RedisChannelLayer.from_url(redis_url, prefix=prefix, group_expiry=1)
+    try:
+        live, unread = await one.new_channel(), await one.new_channel()
+        for channel in (live, unread):
+            await one.group_add("room", channel)
+        got: list[dict[str, object]] = []
+        async with anyio.create_task_group() as tasks:
+
+            async def read() -> None:
+                got.append(await one.receive(live))
+
+            tasks.start_soon(read)
+            await anyio.sleep(2)  # time passing is the point: twice group_expiry
+            await two.group_send("room", {"type": "late"})
+            await _eventually(lambda: got, within=2)
+        assert got == [{"type": "late"}]
+        # Nobody ever read `unread`: its membership expired as the Channels spec says.
+        await one.send(unread, {"type": "marker"})
+        with anyio.fail_after(2):
+            assert await one.receive(unread) == {"type": "marker"}
+    finally:
+        await one.flush()
+        await one.close()
+        await two.close()
+
+
+async def test_a_channel_removed_by_another_process_is_not_restored(
+    pair: tuple[RedisChannelLayer, ...],
+) -> None:
+    one, two = pair
+    channel = await one.new_channel()
+    await one.group_add("room", channel)
+    await two.group_discard("room", channel)  # e.g. a view kicks a user out of a room
+    await _eventually(lambda: "room" not in one._memberships, within=3)
+    await two.group_send("room", {"type": "g"})
+    await one.group_send("room", {"type": "g"})
+    await one.send(channel, {"type": "marker"})
+    with anyio.fail_after(2):
+        assert await one.receive(channel) == {"type": "marker"}
+    assert one.stats.memberships_restored == 0
+
+
+@pytest.mark.parametrize("where", ["inbox", "group", "normal channel"])
+async def test_an_undecodable_message_is_counted_logged_and_skipped(
+    redis_url: str, lean: bool, where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Item 5: one undecodable message killed the inbox reader for good (or, through
+    # pub/sub, dropped the connection and its buffer).
+    prefix = _prefix()
+    reader = RedisChannelLayer.from_url(redis_url, prefix=prefix, serializer="json")
+    other = RedisChannelLayer.from_url(redis_url, prefix=prefix, serializer="msgpack")
+    same = RedisChannelLayer.from_url(redis_url, prefix=prefix, serializer="json")
+    caplog.set_level(logging.WARNING, logger="chanx.redis")
+    try:
+        channel = "plain.channel" if where == "normal channel" else await reader.new_channel()
+        if where == "group":
+            await reader.group_add("room", channel)
+        for index in range(3):
+            if where == "group":
+                await other.group_send("room", {"type": "bad", "index": index})
+                await same.group_send("room", {"type": "good", "index": index})
+            else:
+                await other.send(channel, {"type": "bad", "index": index})
+                await same.send(channel, {"type": "good", "index": index})
+        with anyio.fail_after(5):
+            for index in range(3):
+                assert await reader.receive(channel) == {"type": "good", "index": index}
+        assert reader.stats.undecodable == 3
+        lines = [r.getMessage() for r in caplog.records if "could not be decoded" in r.getMessage()]
+        assert len(lines) == 1, lines  # one warning per incident, not one per message
+        assert "'json' serializer" in lines[0]
+        # The reader keeps going.
+        await same.send(channel, {"type": "after"})
+        with anyio.fail_after(5):
+            assert await reader.receive(channel) == {"type": "after"}
+    finally:
+        await reader.flush()
+        for layer in (reader, other, same):
+            await layer.close()
+
+
+def test_the_default_serializer_is_the_same_on_every_machine() -> None:
+    # Item 5: the default was msgpack or JSON depending on whether msgspec was installed.
+    assert isinstance(RedisChannelLayer().serializer, MsgpackSerializer)
+    assert isinstance(RedisChannelLayer(serializer=None).serializer, MsgpackSerializer)
+    assert isinstance(RedisChannelLayer(serializer="json").serializer, JsonSerializer)
+    assert any(req.startswith("msgspec") for req in requires("chanx-redis") or [])
+
+
+def test_heal_interval_stays_well_inside_group_expiry() -> None:
+    assert RedisChannelLayer().heal_interval == 5.0
+    assert RedisChannelLayer(group_expiry=8).heal_interval == 2.0
+    with pytest.raises(ValueError, match="heal_interval"):
+        RedisChannelLayer(heal_interval=0)
