@@ -1,15 +1,19 @@
-"""Channel-layer benchmark: chanx's Redis layer against channels_redis and in-memory layers.
+"""Channel-layer benchmark: chanx's Redis and RabbitMQ layers against their peers.
 
-Run ``python bench/layers/run.py [--redis redis://127.0.0.1:6379/0] [--quick]``. Every
-layer runs the same scenarios in the same run; the table prints each figure and its ratio to
-channels_redis's core layer, checks that no message was lost, and the results are written to
-bench/results/layers.json. Not a test: nothing here is timed by the test suite.
+Run ``python bench/layers/run.py [--redis redis://127.0.0.1:6379/0] [--amqp amqp://...]
+[--quick]`` (the RabbitMQ peer, channels-rabbitmq, is in the ``bench`` dependency group:
+``uv sync --all-packages --group dev --group bench``). Every layer runs the same scenarios in
+the same run; the table prints each figure and its ratio to its peer (channels_redis's core
+layer; channels-rabbitmq for chanx-rabbitmq), checks that no message was lost, and the
+results are written to bench/results/layers.json. Not a test: nothing here is timed by the
+test suite.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import platform
@@ -24,8 +28,18 @@ from typing import Any
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-LAYERS = ["chanx-redis", "channels-redis-core", "channels-redis-pubsub", "chanx-memory"]
+LAYERS = [
+    "chanx-redis",
+    "channels-redis-core",
+    "channels-redis-pubsub",
+    "chanx-rabbitmq",
+    "channels-rabbitmq",
+    "chanx-memory",
+]
 BASELINE = "channels-redis-core"
+# The peer each layer's ratio is taken against (BASELINE when not listed).
+PEERS = {"chanx-rabbitmq": "channels-rabbitmq", "channels-rabbitmq": "channels-rabbitmq"}
+AMQP = {"chanx-rabbitmq", "channels-rabbitmq"}
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "layers.json"
 TIMEOUT = 120.0
 
@@ -43,6 +57,19 @@ def make_layer(kind: str, url: str, prefix: str) -> Any:
         from channels_redis.pubsub import RedisPubSubChannelLayer
 
         return RedisPubSubChannelLayer(hosts=[url], prefix=prefix)
+    if kind == "chanx-rabbitmq":
+        from chanx.rabbitmq import RabbitMQChannelLayer
+
+        return RabbitMQChannelLayer(url, prefix=prefix, capacity=100_000)
+    if kind == "channels-rabbitmq":
+        from channels_rabbitmq.core import RabbitmqChannelLayer
+
+        return RabbitmqChannelLayer(
+            host=url,
+            local_capacity=50_000,  # its AMQP prefetch count too: at most 65,535
+            remote_capacity=100_000,
+            groups_exchange=f"{prefix}.groups",
+        )
     if kind == "chanx-memory":
         from chanx.core.layers import InMemoryChannelLayer
 
@@ -54,7 +81,8 @@ async def shutdown(layer: Any) -> None:
     for name in ("flush", "close"):
         method = getattr(layer, name, None)
         if method is not None:
-            await method()
+            with contextlib.suppress(NotImplementedError):  # channels-rabbitmq: no flush
+                await method()
 
 
 async def round_trip(layer: Any, count: int, size: int = 0) -> dict[str, Any]:
@@ -285,7 +313,7 @@ def scenarios(quick: bool) -> dict[str, tuple[Scenario, bool]]:
             local(lambda layer: round_trip(layer, n(3000))),
             False,
         ),
-        "round trip via Redis, 2 instances, 1 process": (
+        "round trip via the broker, 2 instances, 1 process": (
             lambda kind, url, prefix: round_trip_two_instances(kind, url, prefix, n(3000)),
             True,
         ),
@@ -310,7 +338,7 @@ def scenarios(quick: bool) -> dict[str, tuple[Scenario, bool]]:
 
 
 async def run_all(
-    url: str, quick: bool, layers: list[str], only: str | None = None
+    urls: tuple[str, str], quick: bool, layers: list[str], only: str | None = None
 ) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     for name, (scenario, cross_process) in scenarios(quick).items():
@@ -322,13 +350,15 @@ async def run_all(
                 results[name][kind] = None  # one process only, by design
                 continue
             prefix = f"bench{uuid.uuid4().hex[:6]}"
+            url = urls[1] if kind in AMQP else urls[0]
             try:
                 async with asyncio.timeout(TIMEOUT):
                     result = await scenario(kind, url, prefix)
             except Exception as error:
                 result = {"error": repr(error)}
             results[name][kind] = result
-            print(f"  {name:<48} {kind:<22} {_cell(result)}", file=sys.stderr, flush=True)
+            shown = result.get("error") if result and "error" in result else _cell(result)
+            print(f"  {name:<48} {kind:<22} {shown}", file=sys.stderr, flush=True)
     return results
 
 
@@ -345,34 +375,40 @@ def table(results: dict[str, dict[str, Any]], layers: list[str]) -> str:
     head = f"{'scenario':<48}" + "".join(f"{kind:>24}" for kind in layers)
     lines = [head, "-" * len(head)]
     for name, row in results.items():
-        base = row.get(BASELINE) or {}
         cells = []
         for kind in layers:
             result = row.get(kind)
+            base = row.get(PEERS.get(kind, BASELINE)) or {}
             text = _cell(result)
             if result and "per_s" in result and "per_s" in base:
                 text += f" ({result['per_s'] / base['per_s']:.1f}x)"
             cells.append(f"{text:>24}")
         lines.append(f"{name:<48}" + "".join(cells))
-    lines.append(f"ratios are to {BASELINE}; LOST marks messages that never arrived")
+    lines.append(
+        f"ratios are to {BASELINE} (RabbitMQ layers: to channels-rabbitmq); "
+        "LOST marks messages that never arrived"
+    )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
     parser.add_argument("--quick", action="store_true", help="a fifth of the work")
     parser.add_argument("--layers", default=",".join(LAYERS))
     parser.add_argument("--only", help="run the scenarios whose name contains this text")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     options = parser.parse_args()
     layers = options.layers.split(",")
-    results = asyncio.run(run_all(options.redis, options.quick, layers, options.only))
+    urls = (options.redis, options.amqp)
+    results = asyncio.run(run_all(urls, options.quick, layers, options.only))
     print(table(results, layers))
     if options.only is not None:
-        print(f"a partial run: {RESULTS} is left as it was")
+        print(f"a partial run: {options.output} is left as it was")
         return
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    options.output.parent.mkdir(parents=True, exist_ok=True)
+    options.output.write_text(
         json.dumps(
             {
                 "machine": {
@@ -382,13 +418,14 @@ def main() -> None:
                 },
                 "quick": options.quick,
                 "baseline": BASELINE,
+                "peers": PEERS,
                 "results": results,
             },
             indent=2,
         )
         + "\n"
     )
-    print(f"written to {RESULTS}")
+    print(f"written to {options.output}")
 
 
 if __name__ == "__main__":

@@ -26,13 +26,11 @@ class Box:
     waiting (even right after being woken) loses nothing: it passes its wake-up on.
     """
 
-    __slots__ = ("items", "pending", "waiters")
+    __slots__ = ("items", "waiters")
 
     def __init__(self) -> None:
         self.items: deque[Entry] = deque()
         self.waiters: deque[asyncio.Future[None]] = deque()
-        # Messages this process published to the channel that have not come back yet.
-        self.pending = 0
 
     def __len__(self) -> int:
         return len(self.items)
@@ -73,9 +71,4 @@ class Box:
     def clear(self) -> list[Entry]:
         dropped = list(self.items)
         self.items.clear()
-        self.pending = 0
         return dropped
-
-    @property
-    def idle(self) -> bool:
-        return not self.items and not self.waiters and not self.pending

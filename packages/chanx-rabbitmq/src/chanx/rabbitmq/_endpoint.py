@@ -209,9 +209,11 @@ class Endpoint:
         kind, target, sent_ms, payload = decode(message.body)
         deadline = sent_ms / 1000 + self.settings.expiry
         if kind == DIRECT:
-            self._arrive(target, deadline, payload, own=self.link.is_own_id(message_id))
+            self._arrive(target, deadline, payload)
         elif kind == GROUP:
-            self._fan_out(target, deadline, payload)
+            # This process's own members got their copy when it was sent.
+            if not self.link.is_own_id(message_id):
+                self.fan_out(target, deadline, payload)
         elif kind == CONTROL:
             self._control(target, payload)
 
@@ -227,12 +229,10 @@ class Endpoint:
             del self._seen[next(iter(self._seen))]
         return True
 
-    def _arrive(self, channel: str, deadline: float, payload: dict[str, Any], *, own: bool) -> None:
+    def _arrive(self, channel: str, deadline: float, payload: dict[str, Any]) -> None:
         box = self.boxes.get(channel)
         if box is None:
             box = self.boxes[channel] = Box()
-        if own and box.pending:
-            box.pending -= 1
         if deadline < time.time():
             self.stats.expired += 1
             return
@@ -251,7 +251,7 @@ class Endpoint:
             return
         box.put((deadline, payload, None))
 
-    def _fan_out(self, group: str, deadline: float, payload: dict[str, Any]) -> None:
+    def fan_out(self, group: str, deadline: float, payload: dict[str, Any]) -> None:
         members = self.members.get(group)
         if not members:
             return

@@ -14,7 +14,7 @@ from typing import Any
 from chanx.core.layers import ChannelFull, require_valid_channel_name, require_valid_group_name
 from chanx.rabbitmq._box import Box
 from chanx.rabbitmq._endpoint import Endpoint, Settings
-from chanx.rabbitmq._envelope import CONTROL, DIRECT, GROUP, encode
+from chanx.rabbitmq._envelope import CONTROL, DIRECT, GROUP, decode, encode
 from chanx.rabbitmq._link import Published, wall_ms
 from chanx.rabbitmq._stats import RabbitMQLayerStats
 from chanx.rabbitmq._url import split_url
@@ -142,25 +142,13 @@ class RabbitMQChannelLayer:
             )
             self._sent(channel, result)
             return
+        if endpoint.owns(channel):
+            self._send_here(endpoint, channel, message)
+            return
         body = encode(DIRECT, channel, wall_ms(), message)
-        box = endpoint.boxes.get(channel) if endpoint.owns(channel) else None
-        if box is not None:
-            if len(box) + box.pending >= self.capacity:
-                box.drop_expired(endpoint.expired)
-            if len(box) + box.pending >= self.capacity:
-                self.stats.channel_full += 1
-                raise ChannelFull(f"channel {channel!r} is at its capacity of {self.capacity}")
-            box.pending += 1
-        try:
-            result = await endpoint.link.publish(
-                body, exchange=endpoint.inbox_exchange, routing_key=key, mandatory=True
-            )
-        except BaseException:
-            if box is not None and box.pending:
-                box.pending -= 1
-            raise
-        if box is not None and result != Published.ACCEPTED and box.pending:
-            box.pending -= 1
+        result = await endpoint.link.publish(
+            body, exchange=endpoint.inbox_exchange, routing_key=key, mandatory=True
+        )
         self._sent(channel, result)
         if result == Published.UNROUTABLE:
             endpoint.warn(
@@ -170,6 +158,25 @@ class RabbitMQChannelLayer:
                 channel,
                 self.stats.unroutable,
             )
+
+    def _send_here(self, endpoint: Endpoint, channel: str, message: dict[str, Any]) -> None:
+        """Deliver to a channel this event loop reads, without the broker.
+
+        The receiver gets a decoded copy, as it would from another process. Group messages
+        to this loop's members are delivered here too, so the order of everything one loop
+        sends to its own channels is the order of the calls.
+        """
+        box = endpoint.boxes.get(channel)
+        if box is None:
+            box = endpoint.boxes[channel] = Box()
+        if len(box) >= self.capacity:
+            box.drop_expired(endpoint.expired)
+            if len(box) >= self.capacity:
+                self.stats.channel_full += 1
+                raise ChannelFull(f"channel {channel!r} is at its capacity of {self.capacity}")
+        copy = decode(encode(DIRECT, channel, 0, message))[3]
+        box.put((time.time() + self.expiry, copy, None))
+        self.stats.sent += 1
 
     def _sent(self, channel: str, result: str) -> None:
         if result == Published.REFUSED:
@@ -276,8 +283,11 @@ class RabbitMQChannelLayer:
         """
         require_valid_group_name(group)
         endpoint = self._endpoint()
-        body = encode(GROUP, group, wall_ms(), message)
+        sent_ms = wall_ms()
+        body = encode(GROUP, group, sent_ms, message)
         self._expire_plain_members(endpoint, time.time())
+        if group in endpoint.members:
+            endpoint.fan_out(group, sent_ms / 1000 + self.expiry, decode(body)[3])
         result = await endpoint.link.publish(
             body, exchange=endpoint.groups_exchange, routing_key=group, mandatory=False
         )
