@@ -38,7 +38,9 @@ PROBE = textwrap.dedent(
         alice = await sync_to_async(login)("alice")
         cookie = "sessionid=" + alice.cookies["sessionid"].value
         headers = {"origin": "http://testserver", "cookie": cookie}
-        async with WebsocketCommunicator(application, "/ws/chat/lobby/", headers=headers) as ws:
+        # 10 s: the first socket opens the layer's broker connection (slow on a loaded machine).
+        chat = WebsocketCommunicator(application, "/ws/chat/lobby/", headers=headers, timeout=10)
+        async with chat as ws:
             out.append(await ws.receive_json())
             out.append(await ws.receive_json())
             await ws.send_json({"action": "chat", "payload": {"text": "hi"}})
@@ -50,7 +52,7 @@ PROBE = textwrap.dedent(
             out.append(response.status_code)
             out.append(await ws.receive_json())
         anon = WebsocketCommunicator(
-            application, "/ws/notifications/", headers={"origin": "http://testserver"}
+            application, "/ws/notifications/", headers={"origin": "http://testserver"}, timeout=10
         )
         await anon.connect()
         out.append((await anon.receive_json())["payload"]["code"])

@@ -115,7 +115,12 @@ async def served_app() -> AsyncIterator[int]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
-    config = uvicorn.Config(build_app(), log_level="warning", lifespan="off")
+    # websockets-sansio: the implementation docs/production.md recommends. uvicorn's default
+    # ("websockets") is websockets' legacy API on older uvicorn releases, which warns (0.35
+    # with websockets >= 14) or fails the handshake (with websockets 13.0): nox -s tests_lowest.
+    config = uvicorn.Config(
+        build_app(), ws="websockets-sansio", log_level="warning", lifespan="off"
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

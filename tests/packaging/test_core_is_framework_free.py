@@ -18,7 +18,7 @@ from tests.conftest import IN_CI
 FRAMEWORKS = ("starlette", "fastapi", "django", "channels", "daphne", "uvicorn")
 # Refused like the frameworks: the Redis layer lives in chanx-redis.
 BACKEND_LIBRARIES = ("redis", "hiredis")
-OPTIONAL_EXTRAS = ("msgspec", "typer", "rich")
+OPTIONAL_EXTRAS = ("msgspec", "typer", "rich", "prometheus_client")
 
 _PROBE = textwrap.dedent(
     """

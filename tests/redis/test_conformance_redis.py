@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import chanx.redis._connection as connection_module
 from chanx.core.layers import ChannelFull
 from chanx.redis import RedisChannelLayer
 from chanx.testing.layers import ChannelLayerConformance
@@ -52,6 +53,26 @@ class TestRedisLayerJson(TestRedisLayer):
             serializer="json",
         )
         yield layer
+        await layer.flush()
+        await layer.close()
+
+
+class TestRedisLayerStandardPath(TestRedisLayer):
+    """Without hiredis (or with options only redis-py handles) every command goes through
+    redis.asyncio's public client, and the inbox reader pops instead of subscribing."""
+
+    @pytest.fixture
+    async def layer(self, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
+        monkeypatch.setattr(connection_module, "lean_endpoint", lambda spec: None)
+        layer = RedisChannelLayer.from_url(
+            redis_url,
+            prefix=f"test-{uuid.uuid4().hex[:8]}",
+            capacity=10,
+            expiry=1,
+            group_expiry=1,
+        )
+        yield layer
+        assert not layer._state().shards[0].lean
         await layer.flush()
         await layer.close()
 

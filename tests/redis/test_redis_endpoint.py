@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -221,3 +222,32 @@ def test_endpoint_reads_urls_like_redis_py() -> None:
     assert endpoint.ssl.check_hostname
     with pytest.raises(ValueError, match="protocol 2 or 3"):
         lean_endpoint({"address": "redis://h/0?protocol=4"})
+
+
+def test_without_hiredis_the_layer_runs_on_redis_py(redis_url: str) -> None:
+    # hiredis is an extra: without it nothing may import it, and the standard path serves.
+    code = f"""
+import asyncio, sys, uuid
+sys.modules["hiredis"] = None  # as if it were not installed
+from chanx.redis import RedisChannelLayer
+
+async def main():
+    layer = RedisChannelLayer.from_url({redis_url!r}, prefix="nohi" + uuid.uuid4().hex[:6])
+    one = RedisChannelLayer.from_url({redis_url!r}, prefix=layer.prefix)
+    channel = await layer.new_channel()
+    await one.send(channel, {{"type": "x"}})
+    assert await asyncio.wait_for(layer.receive(channel), 10) == {{"type": "x"}}
+    assert not layer._state().shards[0].lean
+    assert "chanx.redis._wire" not in sys.modules
+    await layer.flush()
+    await layer.close()
+    await one.close()
+    print("ok")
+
+asyncio.run(main())
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

@@ -68,6 +68,12 @@ def test_urls() -> None:
         {"capacity": 7, "prefix": "p"},
     )
     assert parse_url("rediss://h:6380")[0] == [{"address": "rediss://h:6380"}]
+    # "unix:///path" keeps its slashes (redis-py 8.2 refuses "unix:/path"), and the query
+    # options left for redis-py stay encoded.
+    assert parse_url("unix:///run/redis.sock?db=2&capacity=3&password=a%26b") == (
+        [{"address": "unix:///run/redis.sock?db=2&password=a%26b"}],
+        {"capacity": 3},
+    )
     hosts, _ = parse_url("redis+sentinel://:secret@s1:26379,s2/mymaster/2")
     assert hosts == [
         {
@@ -411,3 +417,36 @@ def test_the_layer_runs_under_uvloop(redis_url: str) -> None:
             await two.close()
 
     uvloop.run(main())
+
+
+def test_messages_taken_in_by_a_closed_loop_wait_for_the_next_one(redis_url: str) -> None:
+    # Django's async_to_sync gives every call an event loop of its own. The first loop's
+    # reader takes in both messages of the shared inbox; closing that loop must not lose the
+    # one it did not hand out (this hung channels_redis's own test_double_receive).
+    layer = RedisChannelLayer.from_url(redis_url, prefix=_prefix())
+
+    async def send_then_close(channel: str, kind: str) -> None:
+        await layer.send(channel, {"type": kind})
+        await layer.close()
+
+    async def receive_then_close(channel: str) -> str:
+        try:
+            async with asyncio.timeout(5):
+                return str((await layer.receive(channel))["type"])
+        finally:
+            await layer.close()
+
+    first = async_to_sync(layer.new_channel)()
+    second = async_to_sync(layer.new_channel)()
+    async_to_sync(send_then_close)(first, "one")
+    async_to_sync(send_then_close)(second, "two")
+    assert async_to_sync(receive_then_close)(second) == "two"
+    assert async_to_sync(receive_then_close)(first) == "one"
+    async_to_sync(layer.flush)()
+
+
+async def test_receiving_on_another_process_channel_is_refused(
+    layer: RedisChannelLayer,
+) -> None:
+    with pytest.raises(ValueError, match="made by this layer"):
+        await layer.receive("specific.someone-else!abc")

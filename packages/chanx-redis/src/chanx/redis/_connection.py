@@ -7,7 +7,7 @@ import binascii
 import bisect
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
@@ -26,7 +26,14 @@ if TYPE_CHECKING:
 __all__ = ["HashRing", "Shard", "parse_hosts", "parse_url"]
 
 HostSpec = dict[str, Any]
-_LAYER_QUERY_OPTIONS = {"prefix": str, "expiry": int, "group_expiry": int, "capacity": int}
+_LAYER_QUERY_OPTIONS = {
+    "prefix": str,
+    "expiry": int,
+    "group_expiry": int,
+    "capacity": int,
+    "serializer": str,
+    "heal_interval": float,
+}
 
 
 def _split_host_port(text: str, default_port: int) -> tuple[str, int]:
@@ -67,7 +74,11 @@ def parse_url(url: str) -> tuple[list[HostSpec], dict[str, Any]]:
             options[name] = convert(query.pop(name))
     scheme = parts.scheme
     if scheme in {"redis", "rediss", "unix"}:
-        address = parts._replace(query="&".join(f"{k}={v}" for k, v in query.items())).geturl()
+        # Rebuilt by hand: urlunsplit turns "unix:///path" into "unix:/path", which
+        # redis-py 8.2 refuses.
+        address = f"{scheme}://{parts.netloc}{parts.path}"
+        if query:
+            address += "?" + urlencode(query)
         return [{"address": address}], options
     netloc = parts.netloc.rpartition("@")[2]
     credentials = _credentials(parts.netloc)

@@ -11,7 +11,6 @@ and performs the handshake: ``HELLO 3`` with AUTH and SETNAME for RESP3, or AUTH
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Endpoint", "lean_endpoint", "open_wire"]
 
-HIREDIS = importlib.util.find_spec("hiredis") is not None
+try:
+    import hiredis  # noqa: F401 - only whether it imports matters here
+except ImportError:
+    HIREDIS = False
+else:
+    HIREDIS = True
 
 _SSL_OPTIONS = frozenset(
     {

@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from chanx.core.layers import (
@@ -19,14 +19,13 @@ from chanx.core.layers import (
     require_valid_group_name,
 )
 from chanx.redis._connection import HashRing, Shard, parse_hosts, parse_url
-from chanx.redis._inbox import Settings
 from chanx.redis._incidents import Reporter
-from chanx.redis._keeper import Keeper, Memberships
+from chanx.redis._keeper import Keeper, Memberships, local_members
 from chanx.redis._scripts import (
     DELIVER,
     GROUP_ADD,
     GROUP_DISCARD,
-    GROUP_MEMBERS,
+    GROUP_ROUTES,
     channel_key,
     counts_key,
     gone_key,
@@ -38,6 +37,7 @@ from chanx.redis._serializer import (
     Serializer,
     resolve_serializer,
 )
+from chanx.redis._settings import Settings
 from chanx.redis._state import LoopState, attach_to_loop
 from chanx.redis._stats import RedisLayerStats
 
@@ -124,7 +124,7 @@ class RedisChannelLayer:
         )
         # This process's own memberships: the truth for its own channels (see _keeper).
         self._memberships: Memberships = {}
-        self._looked_at: set[int] = set()
+        self._looked_at: set[int] = set()  # shards whose maxmemory-policy was checked
         self._keepers: weakref.WeakKeyDictionary[LoopState, Keeper] = weakref.WeakKeyDictionary()
 
     @classmethod
@@ -203,10 +203,20 @@ class RedisChannelLayer:
         self.stats.sent += 1
 
     async def receive(self, channel: str) -> dict[str, Any]:
-        """Wait for the next message on ``channel``; cancelling the wait loses no message."""
+        """Wait for the next message on ``channel``; cancelling the wait loses no message.
+
+        Raises:
+            ValueError: ``channel`` is process-specific but was not made by this layer.
+        """
         require_valid_channel_name(channel)
-        state = self._state()
         inbox, bang, suffix = channel.partition("!")
+        if bang and not inbox.endswith(self.client_id):
+            # Nothing would ever arrive: only the layer that made the name reads its inbox.
+            raise ValueError(
+                f"expected a process-specific channel made by this layer's new_channel() "
+                f"(its part before '!' ends with {self.client_id!r}), but got {channel!r}"
+            )
+        state = self._state()
         if bang:
             message = await state.inbox(inbox).receive(suffix)
         else:
@@ -228,7 +238,7 @@ class RedisChannelLayer:
                 interval=self.heal_interval,
                 stats=self.stats,
                 reporter=self._reporter,
-                first_look=self._first_look,
+                looked_at=self._looked_at,
             )
         return name
 
@@ -287,75 +297,68 @@ class RedisChannelLayer:
         # This process's own members come from its own table, whatever Redis holds (it may
         # have lost them), and get the message in-process first: everything this process
         # sends to one of its own channels keeps its order, whichever method sent it.
-        local = self._local_members(state, group, cutoff)
-        # Decoding our own bytes gives each receiver the copy another process would get.
-        copy = self.serializer.loads(payload) if local else None
-        delivered = dropped = 0
-        for member in local:
-            inbox, _, suffix = member.partition("!")
-            assert copy is not None
-            if state.inboxes[inbox].deliver_local(suffix, copy, self.capacity_for(member)):
-                delivered += 1
-            else:
-                dropped += 1
+        local = local_members(self._memberships, state, group, cutoff)
+        delivered, dropped = self._deliver_here(state, local, payload)
         try:
             # Every key a script touches is named in its KEYS (Redis Cluster and ACL key
             # patterns need that), so the members are read first and delivered to in a
             # second call: one per shard, or one per destination slot on a cluster.
-            found = await shard.run_script(GROUP_MEMBERS, [group_key(self.prefix, group)], [cutoff])
-            members = [member.decode() for member in found]
-            remote = [m for m in members if m.partition("!")[0] not in state.inboxes]
-            if remote:
-                sent, full = await self._deliver_to(state, remote, head)
+            routes, plain = await shard.run_script(
+                GROUP_ROUTES, [group_key(self.prefix, group)], [cutoff]
+            )
+            remote: dict[str, str] = {}
+            others: list[str] = []  # channels of this loop (another process may add them)
+            for at in range(0, len(routes), 2):
+                inbox, suffixes = routes[at].decode(), routes[at + 1].decode()
+                if inbox in state.inboxes:
+                    others.extend(f"{inbox}!{suffix}" for suffix in suffixes.split(","))
+                else:
+                    remote[inbox] = suffixes
+            lists = [channel.decode() for channel in plain]
+            if remote or lists:
+                sent, full = await self._deliver_to(state, remote, lists, head)
                 delivered, dropped = delivered + sent, dropped + full
             # Channels of this loop that another process added to the group.
-            others = [m for m in members if m.partition("!")[0] in state.inboxes]
-            for member in (m for m in others if m not in local):
-                inbox, _, suffix = member.partition("!")
-                if copy is None:
-                    copy = self.serializer.loads(payload)
-                if state.inboxes[inbox].deliver_local(suffix, copy, self.capacity_for(member)):
-                    delivered += 1
-                else:
-                    dropped += 1
+            here = [m for m in others if m not in local]
+            sent, full = self._deliver_here(state, here, payload)
+            delivered, dropped = delivered + sent, dropped + full
         finally:
             self.stats.group_deliveries += delivered
             self.stats.group_drops += dropped
+            if dropped:
+                self._reporter.occurrence(
+                    "group_drop",
+                    now_ms / 1000,
+                    f"group_send to {group!r} skipped {dropped} full member(s) (their readers "
+                    "are slower than the messages come)",
+                )
 
-    def _local_members(self, state: LoopState, group: str, cutoff: float) -> set[str]:
-        """This loop's channels in ``group`` by the process's own table (live ones only)."""
-        members = self._memberships.get(group)
+    def _deliver_here(
+        self, state: LoopState, members: Collection[str], payload: bytes
+    ) -> tuple[int, int]:
+        """Hand a group message to channels this loop reads; return (delivered, dropped)."""
         if not members:
-            return set()
-        now = time.time()
-        local: set[str] = set()
-        for channel, joined in members.items():
-            inbox, _, suffix = channel.partition("!")
-            reader = state.inboxes.get(inbox)
-            if reader is not None and (joined >= cutoff or reader.alive_at(suffix, now) >= cutoff):
-                local.add(channel)
-        return local
+            return 0, 0
+        # Decoding our own bytes gives each receiver the copy another process would get.
+        copy = self.serializer.loads(payload)
+        delivered = 0
+        for member in members:
+            inbox, _, suffix = member.partition("!")
+            delivered += state.inboxes[inbox].deliver_local(suffix, copy, self.capacity_for(member))
+        return delivered, len(members) - delivered
 
     async def _deliver_to(
-        self, state: LoopState, members: list[str], head: list[Any]
+        self, state: LoopState, inboxes: dict[str, str], lists: list[str], head: list[Any]
     ) -> tuple[int, int]:
-        """Deliver one payload to many members: a script call per shard (per slot on a cluster).
+        """Deliver one payload: a script call per shard (per slot on a cluster).
 
-        Each remote inbox gets the message once, naming its members; its reader skips the
-        full ones. Plain channels are capped here.
+        Each inbox (mapped to its members' comma-separated suffixes) gets the message once,
+        naming its members; its reader skips the full ones. Plain channels are capped here.
         """
-        inboxes: dict[str, list[str]] = {}
-        lists: list[str] = []
-        for member in members:
-            inbox, bang, suffix = member.partition("!")
-            if bang:
-                inboxes.setdefault(inbox, []).append(suffix)
-            else:
-                lists.append(member)
         batches: dict[tuple[int, str], tuple[list[str], list[Any]]] = {}
         for inbox, suffixes in inboxes.items():
             live = 0 if state.shard_for(inbox).is_cluster else 1
-            spec: list[Any] = ["g", live, ",".join(suffixes)]
+            spec: list[Any] = ["g", live, suffixes]
             keys = [inbox_key(self.prefix, inbox), counts_key(self.prefix, inbox)]
             self._batch(state, batches, inbox, keys, spec)
         for channel in lists:
@@ -412,6 +415,7 @@ class RedisChannelLayer:
         state = self._states.pop(loop, None)
         if state is not None:
             await state.aclose()
+        self._reporter.close()  # what open incidents counted since their first line
 
     def _is_local(self, channel: str) -> bool:
         inbox, bang, _ = channel.partition("!")
@@ -423,19 +427,3 @@ class RedisChannelLayer:
         keeper = self._keepers.get(state) if state is not None else None
         if keeper is not None:
             keeper.wake()
-
-    def _first_look(self, index: int, policies: set[str]) -> None:
-        """Warn once per shard when Redis may evict the layer's keys."""
-        if index in self._looked_at:
-            return
-        self._looked_at.add(index)
-        risky = sorted(policy for policy in policies if policy != "noeviction")
-        if risky:
-            logger.warning(
-                "Redis %s has maxmemory-policy %s: under memory pressure it deletes layer keys "
-                "(memberships, queued messages) and messages are lost; use noeviction "
-                "(the layer restores its memberships within %.1f s and reports each eviction)",
-                self.hosts[index],
-                ",".join(risky),
-                self.heal_interval,
-            )

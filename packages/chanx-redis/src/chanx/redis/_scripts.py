@@ -18,8 +18,8 @@ __all__ = [
     "DELIVER",
     "GROUP_ADD",
     "GROUP_DISCARD",
-    "GROUP_MEMBERS",
     "GROUP_RENEW",
+    "GROUP_ROUTES",
     "channel_key",
     "counts_key",
     "encode_entry",
@@ -156,10 +156,33 @@ return {delivered, dropped}
 """
 )
 
-# KEYS[1]: group.  ARGV: cutoff.  Returns the live members.
-GROUP_MEMBERS = r"""
+# KEYS[1]: group.  ARGV: cutoff.  Returns the live members grouped for delivery:
+# {{inbox, "suffix,suffix,...", inbox, ...}, {plain channel, ...}}, so the sender's work
+# grows with the number of processes, not of members.
+GROUP_ROUTES = r"""
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
-return redis.call('ZRANGE', KEYS[1], 0, -1)
+local inboxes, order, plain = {}, {}, {}
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local bang = string.find(member, '!', 1, true)
+  if bang then
+    local inbox = string.sub(member, 1, bang - 1)
+    local suffixes = inboxes[inbox]
+    if suffixes == nil then
+      suffixes = {}
+      inboxes[inbox] = suffixes
+      order[#order + 1] = inbox
+    end
+    suffixes[#suffixes + 1] = string.sub(member, bang + 1)
+  else
+    plain[#plain + 1] = member
+  end
+end
+local routes = {}
+for _, inbox in ipairs(order) do
+  routes[#routes + 1] = inbox
+  routes[#routes + 1] = table.concat(inboxes[inbox], ',')
+end
+return {routes, plain}
 """
 
 # KEYS[1]: group, KEYS[2]: its removals.  ARGV: now, member, group expiry (seconds).
