@@ -85,6 +85,17 @@ async def shutdown(layer: Any) -> None:
                 await method()
 
 
+async def warm_up(layer: Any, channel: str) -> None:
+    """Make sure ``channel`` is readable before its name is handed out.
+
+    channels-rabbitmq declares its queue in the background: a message sent to a new channel
+    before that is dropped by the broker. A round trip to itself waits for it (for every
+    layer, so all are measured alike).
+    """
+    await layer.send(channel, {"type": "bench.warm"})
+    await layer.receive(channel)
+
+
 async def round_trip(layer: Any, count: int, size: int = 0) -> dict[str, Any]:
     channel = await layer.new_channel()
     message = {"type": "bench.ping", "body": "x" * size}
@@ -104,6 +115,8 @@ async def round_trip_two_instances(kind: str, url: str, prefix: str, count: int)
     ping, pong = make_layer(kind, url, prefix), make_layer(kind, url, prefix)
     try:
         there, back = await pong.new_channel(), await ping.new_channel()
+        await warm_up(pong, there)
+        await warm_up(ping, back)
 
         async def echo() -> None:
             while (await pong.receive(there))["type"] != "bench.stop":
@@ -180,6 +193,7 @@ def _echo_worker(kind: str, url: str, prefix: str, pipe: Connection) -> None:
     async def main() -> None:
         layer = make_layer(kind, url, prefix)
         channel = await layer.new_channel()
+        await warm_up(layer, channel)
         pipe.send(channel)
         while True:
             message = await layer.receive(channel)
@@ -200,6 +214,7 @@ async def round_trip_two_processes(kind: str, url: str, prefix: str, count: int)
     try:
         echo = await asyncio.to_thread(ours.recv)
         reply = await layer.new_channel()
+        await warm_up(layer, reply)
         await layer.send(echo, {"type": "bench.ping", "reply": reply})
         await layer.receive(reply)
         received = 0
@@ -223,6 +238,7 @@ def _group_worker(
     async def main() -> None:
         layer = make_layer(kind, url, prefix)
         channels = [await layer.new_channel() for _ in range(members)]
+        await warm_up(layer, channels[0])
         for channel in channels:
             await layer.group_add(group, channel)
         received = 0
