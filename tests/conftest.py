@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -46,6 +47,15 @@ def redis_url() -> str:
     host_port = url.split("://", 1)[1].split("/", 1)[0]
     host, _, port = host_port.rpartition(":")
     require_service("Redis", host or "127.0.0.1", int(port or 6379))
+    return url
+
+
+@pytest.fixture
+def amqp_url() -> str:
+    """URL of the machine's RabbitMQ (127.0.0.1:5672 unless CHANX_TEST_AMQP_URL says else)."""
+    url = os.environ.get("CHANX_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    parts = urlsplit(url)
+    require_service("RabbitMQ", parts.hostname or "127.0.0.1", parts.port or 5672)
     return url
 
 

@@ -132,6 +132,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="short runs, one run each")
     p.add_argument("--runs", type=int, default=None, help="runs per scenario (default 3)")
     p.add_argument("--soak-duration", type=float, default=None, help="seconds of mixed traffic")
+    p.add_argument("--soak-connections", type=int, default=None, help="sockets in the soaks")
     p.add_argument("--output", default=str(RESULTS_DIR / "e2e"), help="path stem for outputs")
     p.add_argument(
         "--max-other-load",
@@ -177,6 +178,9 @@ def main(argv: list[str]) -> int:
     if args.soak_duration is not None:
         for name in ONCE:
             preset[name] = {**preset[name], "duration": args.soak_duration}
+    if args.soak_connections is not None:
+        for name in ONCE:
+            preset[name] = {**preset[name], "connections": args.soak_connections}
     runs = args.runs or (1 if args.quick else 3)
     targets = [TARGETS_BY_NAME[n] for n in names]
     if not args.no_setup:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, TypeAdapter
 
 from chanx.core import AsyncJsonWebsocketConsumer, BaseMessage, PingMessage, PongMessage, ws_handler
+from chanx.core._connection import Connection  # the frame path alone, without a server
 
 
 class ChatPayload(BaseModel):
@@ -90,6 +91,10 @@ FRAMES = {
 }
 
 
+async def receive_nothing() -> Any:
+    raise AssertionError("the frame path alone never reads the socket")
+
+
 async def measure(frame: str, n: int) -> float:
     consumer = Bench()
     sent = 0
@@ -98,7 +103,7 @@ async def measure(frame: str, n: int) -> float:
         nonlocal sent
         sent += 1
 
-    consumer._send = send
+    consumer._connection = Connection(receive_nothing, send, "bench")
     on_frame = consumer._on_frame
     start = time.perf_counter()
     for _ in range(n):

@@ -2,8 +2,9 @@
 
 Run: ``uv run python -m examples.chat``, which starts uvicorn with the limits of
 ``serve.py`` (README.md gives the equivalent ``uvicorn`` command line).
-Set ``CHANX_LAYER_URL=redis://127.0.0.1:6379`` to share groups between processes;
-without it the in-memory layer is used, which reaches only this process.
+Set ``CHANX_LAYER_URL=redis://127.0.0.1:6379`` (or ``amqp://guest:guest@127.0.0.1:5672/``
+for RabbitMQ) to share groups between processes; without it the in-memory layer is used,
+which reaches only this process.
 """
 
 from __future__ import annotations

@@ -65,6 +65,8 @@ class UserConsumer(AsyncJsonWebsocketConsumer):
     # A chat line is at most 1,000 characters: 16 KiB is plenty. The server's own limit
     # (uvicorn --ws-max-size, set in serve.py) matches it.
     max_frame_bytes = 16 * 1024
+    # uvicorn's --limit-concurrency does not count WebSocket upgrades: cap sockets here.
+    max_connections = 1000
     # One name may hold a few tabs open, not every slot of the server.
     max_connections_per_key = 20
 

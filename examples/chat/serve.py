@@ -61,7 +61,8 @@ def server_settings() -> dict[str, Any]:
         # a peer that stops answering pings is closed after about 40 s
         "ws_ping_interval": 20.0,
         "ws_ping_timeout": 20.0,
-        # more sockets than this get HTTP 503 instead of exhausting memory and descriptors
+        # HTTP requests beyond this many open connections get 503; WebSocket upgrades
+        # skip the check, so the consumers' max_connections caps the sockets
         "limit_concurrency": int(os.environ.get("CHANX_DEMO_LIMIT_CONCURRENCY", "1000")),
         # idle keep-alive HTTP connections are closed after 5 s
         "timeout_keep_alive": 5,

@@ -8,12 +8,18 @@ import anyio
 import pytest
 from asgiref.sync import async_to_sync
 
-from chanx.core import AsyncJsonWebsocketConsumer, PingMessage, PongMessage, ws_handler
+from chanx.core import (
+    AsyncJsonWebsocketConsumer,
+    PingMessage,
+    PongMessage,
+    routes_of,
+    ws_handler,
+)
 from chanx.core.layers import InMemoryChannelLayer
 from chanx.testing import WebsocketCommunicator
 from tests.core import consumers
 from tests.core.consumers import ChatConsumer
-from tests.core.messages import ChatMessage, ChatNotification, UserJoinedEvent
+from tests.core.messages import ChatMessage, ChatNotification, ChatPayload, UserJoinedEvent
 
 
 def chat(path: str = "/ws") -> WebsocketCommunicator:
@@ -50,7 +56,7 @@ def test_overriding_a_handler_without_the_decorator_unroutes_it() -> None:
     class Quiet(ChatConsumer):
         async def handle_chat(self, message: ChatMessage) -> None: ...
 
-    assert "chat" not in Quiet._ws_routes.by_key
+    assert "chat" not in routes_of(Quiet).ws.by_key
 
 
 async def test_raw_channels_style_event_reaches_typed_handler(
@@ -191,6 +197,51 @@ async def test_bounded_concurrency_lets_a_fast_frame_pass_a_slow_one(
         await ws.send_json({"action": "ping"})
         assert (await ws.receive_json())["action"] == "pong"
     assert consumers.events[:2] == ["slow started", "slow cancelled"]
+
+
+class EmptyGroupsConsumer(AsyncJsonWebsocketConsumer):
+    groups = ["room_1"]
+
+    @ws_handler
+    async def handle_chat(self, message: ChatMessage) -> None:
+        await self.broadcast_message(ChatNotification(payload=message.payload), groups=[])
+
+
+async def test_broadcast_to_an_empty_group_list_is_an_error(
+    memory_layer: InMemoryChannelLayer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # groups=[] names no group: sending to every joined group instead would be a surprise.
+    app = EmptyGroupsConsumer.as_asgi()
+    async with WebsocketCommunicator(app, "/ws") as ws:
+        with caplog.at_level(logging.ERROR):
+            await ws.send_json({"action": "chat", "payload": {"text": "hi"}})
+            error = await ws.receive_json()
+        assert error["payload"]["code"] == "handler_error"
+        assert "groups=[] names no group" in caplog.text
+        assert await ws.receive_nothing()
+    with pytest.raises(ValueError, match="names no group"):
+        await ChatConsumer.broadcast_event(UserJoinedEvent(username="x"), groups=[])
+    with pytest.raises(ValueError, match="names no group"):
+        await ChatConsumer.broadcast_to(ChatNotification(payload=ChatPayload(text="x")), [])
+
+
+class NumberedConsumer(ChatConsumer):
+    send_seq = True
+
+
+async def test_pushes_carry_a_sequence_number(memory_layer: InMemoryChannelLayer) -> None:
+    app = NumberedConsumer.as_asgi()
+    async with WebsocketCommunicator(app, "/ws") as a, WebsocketCommunicator(app, "/ws") as b:
+        await a.send_json({"action": "chat", "payload": {"text": "hi"}})  # a broadcast
+        for ws in (a, b):
+            frame = await ws.receive_json()
+            assert frame == {"seq": 1, "action": "chat_notification", "payload": {"text": "hi"}}
+        await memory_layer.group_send("room_1", {"type": "user_joined", "username": "eve"})
+        for ws in (a, b):
+            assert await ws.receive_json() == {"seq": 2, "action": "user_joined", "payload": "eve"}
+        # Replies are not pushes: they carry no seq.
+        await a.send_json({"action": "ping"})
+        assert await a.receive_json() == {"action": "pong", "payload": None}
 
 
 async def test_an_open_socket_outlives_group_expiry(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -338,6 +338,7 @@ async def test_a_validator_that_crashes_gets_an_error_frame(
     async with WebsocketCommunicator(CheckedConsumer.as_asgi(), "/ws") as ws:
         await ws.send_json({"action": "checked", "payload": {"crash": "x"}, "ref": 4})
         error = await ws.receive_json()
+        assert error["ref"] == 4
         assert error["payload"]["code"] == "handler_error"
         assert "Traceback" not in error["payload"]["detail"]
         await ws.send_json({"action": "checked", "payload": {}})

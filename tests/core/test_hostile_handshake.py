@@ -63,6 +63,10 @@ async def _handshake(app: Any, origin: str | None, host: str = "chat.example.com
         ("https://chat.example.com", "chat.example.com", True),  # same origin by Host
         ("https://CHAT.example.com", "chat.example.com:443", True),
         ("http://127.0.0.1:8000", "127.0.0.1:8000", True),
+        ("http://[::1]:8000", "[::1]:8000", True),
+        ("http://[::1]:8000", "[::1]:8001", False),
+        ("https://chat.example.com:99999", "chat.example.com", False),  # malformed port
+        ("chat.example.com", "chat.example.com", False),  # not an origin
         (None, "chat.example.com", True),  # no Origin: not a browser
     ],
 )

@@ -181,8 +181,9 @@ async def test_sending_to_a_vanished_client_is_not_an_error(
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
+@pytest.mark.parametrize("send_seq", [False, True])
 async def test_drop_oldest_keeps_the_freshest_pushes_for_a_slow_client(
-    memory_layer: InMemoryChannelLayer,
+    memory_layer: InMemoryChannelLayer, send_seq: bool
 ) -> None:
     consumers: list[Any] = []
     gate = anyio.Event()
@@ -213,7 +214,7 @@ async def test_drop_oldest_keeps_the_freshest_pushes_for_a_slow_client(
             super().__init__(**kwargs)
             consumers.append(self)
 
-    app = Spy.as_asgi(max_outbound_events=5)
+    app = Spy.as_asgi(max_outbound_events=5, send_seq=send_seq)
     async with anyio.create_task_group() as tg:
         tg.start_soon(app, {"type": "websocket", "path": "/ws", "headers": []}, receive, send)
         with anyio.fail_after(2):
@@ -232,6 +233,12 @@ async def test_drop_oldest_keeps_the_freshest_pushes_for_a_slow_client(
     assert texts[:-5] in ([], ["0"])
     assert consumers[0].dropped_events == 50 - len(texts)
     assert memory_layer.dropped_on_full == 0  # the layer itself never filled up
+    if send_seq:
+        # Every push is numbered, dropped ones too, so the client sees the gap.
+        seqs = [json.loads(text)["seq"] for text in received]
+        assert seqs == sorted(seqs)
+        assert seqs[-1] == 50
+        assert len(seqs) < 50
 
 
 class SlowPing(Limited):

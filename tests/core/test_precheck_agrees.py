@@ -21,7 +21,7 @@ from chanx.core import AsyncJsonWebsocketConsumer, BaseMessage, ws_handler
 from chanx.core._hardening import may_be_non_finite
 from chanx.testing.strategies import frames
 from tests.asyncapi import shapes
-from tests.testing_kit.consumers import ForumConsumer
+from tests.testing.consumers import ForumConsumer
 
 
 class Colour(enum.Enum):

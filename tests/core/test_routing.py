@@ -15,6 +15,7 @@ from chanx.core import (
     PongMessage,
     channel,
     event_handler,
+    routes_of,
     ws_handler,
 )
 from tests.core.messages import ChatMessage, EchoMessage, EchoReply, UserJoinedEvent
@@ -64,7 +65,7 @@ def test_bare_and_configured_decorators() -> None:
         @event_handler()
         async def joined(self, event: UserJoinedEvent) -> None: ...
 
-    routes = Consumer._ws_routes
+    routes = routes_of(Consumer).ws
     assert set(routes.by_key) == {"ping", "echo"}
     echo = routes.by_key["echo"]
     assert echo.input_types == (EchoMessage,)
@@ -72,7 +73,7 @@ def test_bare_and_configured_decorators() -> None:
     assert echo.mark.summary == "Echo"
     assert echo.mark.tags == ("demo",)
     assert echo.description == "Echo the payload."
-    assert Consumer._event_routes.by_key["user_joined"].output_type is None
+    assert routes_of(Consumer).event.by_key["user_joined"].output_type is None
 
 
 def test_local_message_classes_resolve_under_future_annotations() -> None:
@@ -84,7 +85,7 @@ def test_local_message_classes_resolve_under_future_annotations() -> None:
         async def local(self, message: Local) -> Local | PongMessage:
             return message
 
-    handler = Consumer._ws_routes.by_key["local"]
+    handler = routes_of(Consumer).ws.by_key["local"]
     assert handler.input_types == (Local,)
     assert handler.output_type == Local | PongMessage
 
@@ -94,7 +95,7 @@ def test_union_input_routes_every_action() -> None:
         @ws_handler
         async def either(self, message: ChatMessage | EchoMessage) -> None: ...
 
-    assert set(Consumer._ws_routes.by_key) == {"chat", "echo"}
+    assert set(routes_of(Consumer).ws.by_key) == {"chat", "echo"}
 
 
 def test_two_handlers_for_one_action_name_both() -> None:
@@ -120,15 +121,15 @@ def test_mixin_handlers_are_found_and_overridable() -> None:
         @ws_handler
         async def chat(self, message: ChatMessage) -> None: ...
 
-    assert Consumer._ws_routes.by_key["ping"].owner is PingMixin
+    assert routes_of(Consumer).ws.by_key["ping"].owner is PingMixin
 
     class Child(Consumer):
         @ws_handler
         async def handle_ping(self, message: PingMessage) -> PongMessage:
             return PongMessage(ref="child")
 
-    assert Child._ws_routes.by_key["ping"].owner is Child
-    assert set(Child._ws_routes.by_key) == {"ping", "chat"}
+    assert routes_of(Child).ws.by_key["ping"].owner is Child
+    assert set(routes_of(Child).ws.by_key) == {"ping", "chat"}
 
 
 def test_handler_must_be_async() -> None:

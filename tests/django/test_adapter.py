@@ -17,7 +17,7 @@ from channels.security.websocket import AllowedHostsOriginValidator
 from django.test import override_settings
 from django.urls import path, re_path
 
-from chanx.core._adapters import load_adapters, resolve_channel_layer
+from chanx.core.adapters import load_adapters
 from chanx.django._adapter import DjangoAdapter
 from chanx.django._routes import pattern_template
 
@@ -48,7 +48,7 @@ def test_layer_alias_resolves_through_channel_layers() -> None:
         layer = adapter.get_channel_layer("default")
         assert layer is get_channel_layer("default")
         assert adapter.get_channel_layer("missing") is None
-        assert resolve_channel_layer("default", {"url_route": {}}) is layer
+        assert PlainConsumer.get_layer({"url_route": {}}) is layer
         assert ChatConsumer.get_layer() is layer
     with override_settings(CHANNEL_LAYERS={}):
         assert adapter.get_channel_layer("default") is None
@@ -68,8 +68,10 @@ def test_websocket_routes_through_middleware() -> None:
     assert adapter.handles_app(application)
     assert not adapter.handles_app(object())
     routes = {route.path: route for route in adapter.websocket_routes(application)}
-    chat, plain = "/ws/chat/{room_id:int}/", r"/ws/plain/(?P<slug>[-\w]+)/"
+    chat, plain = "/ws/chat/{room_id}/", "/ws/plain/{slug}/"
     assert sorted(routes) == [chat, "/ws/notifications/", plain]
+    assert routes[chat].params == {"room_id": "int"}
+    assert routes[plain].params == {"slug": r"regex [-\w]+"}
     assert routes[chat].consumer is ChatConsumer
     assert routes[chat].name == "chat"
     assert routes[plain].consumer is PlainConsumer
@@ -88,21 +90,29 @@ def test_nested_routers_and_channels_own_consumers() -> None:
         {"websocket": AllowedHostsOriginValidator(URLRouter([path("api/<int:v>/", inner)]))}
     )
     routes = list(DjangoAdapter().websocket_routes(app))
-    assert [(r.path, r.consumer) for r in routes] == [
-        ("/api/{v:int}/chat/{room:str}/", ChatConsumer)
+    assert [(r.path, dict(r.params), r.consumer) for r in routes] == [
+        ("/api/{v}/chat/{room}/", {"v": "int", "room": "str"}, ChatConsumer)
     ]
 
 
 @pytest.mark.parametrize(
-    ("regex", "template"),
+    ("regex", "template", "params"),
     [
-        (r"^ws/chat/(?P<room_id>\w+)/$", r"ws/chat/(?P<room_id>\w+)/"),
-        (r"^ws/(?P<a>[0-9]{2,4})/x\.json$", "ws/(?P<a>[0-9]{2,4})/x.json"),
-        (r"^ws/(?P<a>(?:one|two))/(?P<b>[^/]+)/\Z", "ws/(?P<a>(?:one|two))/(?P<b>[^/]+)/"),
+        (r"^ws/chat/(?P<room_id>\w+)/$", "ws/chat/{room_id}/", {"room_id": r"regex \w+"}),
+        (r"^ws/(?P<a>[0-9]{2,4})/x\.json$", "ws/{a}/x.json", {"a": "regex [0-9]{2,4}"}),
+        (
+            r"^ws/(?P<a>(?:one|two))/(?P<b>[^/]+)/\Z",
+            "ws/{a}/{b}/",
+            {"a": "regex (?:one|two)", "b": "regex [^/]+"},
+        ),
     ],
 )
-def test_regex_patterns_keep_their_groups(regex: str, template: str) -> None:
-    assert pattern_template(re_path(regex, ChatConsumer.as_asgi()).pattern) == template
+def test_regex_patterns_keep_their_groups(
+    regex: str, template: str, params: dict[str, str]
+) -> None:
+    # the groups' regexes survive as the parameters' types (AsyncAPI documents them)
+    found = pattern_template(re_path(regex, ChatConsumer.as_asgi()).pattern)
+    assert found == (template, params)
 
 
 def test_adapter_imports_no_django_where_django_is_not_in_use() -> None:
@@ -110,11 +120,11 @@ def test_adapter_imports_no_django_where_django_is_not_in_use() -> None:
         """
         import json, sys
         from chanx.core import AsyncJsonWebsocketConsumer
-        from chanx.core._adapters import load_adapters, resolve_channel_layer
+        from chanx.core.adapters import load_adapters
         adapters = load_adapters()
         names = [a.name for a in adapters]
         scope = {"type": "websocket", "path_params": {}}
-        layer = resolve_channel_layer("default", scope)
+        layer = AsyncJsonWebsocketConsumer.get_layer(scope)
         handled = [a.handles_app(object()) for a in adapters]
         routes = [list(a.websocket_routes(object())) for a in adapters]
         loaded = sorted(m for m in ("django", "channels", "rest_framework") if m in sys.modules)

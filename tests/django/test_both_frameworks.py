@@ -9,12 +9,13 @@ from channels.layers import get_channel_layer
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 
-from chanx.core import register_channel_layer
+from chanx.core import event_handler, register_channel_layer
 from chanx.core.layers import ChannelLayer, InMemoryChannelLayer, unregister_channel_layer
+from chanx.fastapi import AsyncJsonWebsocketConsumer as FastAPIConsumer
 from chanx.testing import WebsocketCommunicator
 
 from .conftest import MEMORY
-from .project import PlainConsumer, application
+from .project import PlainConsumer, UserJoinedEvent, UserJoinedMessage, application
 
 TIMEOUT = 3.0
 
@@ -61,3 +62,32 @@ def test_layer_is_resolved_per_scope(chanx_layer: ChannelLayer) -> None:
     starlette_scope = {"type": "websocket", "path_params": {"slug": "a"}}
     assert PlainConsumer.get_layer(django_scope) is get_channel_layer()
     assert PlainConsumer.get_layer(starlette_scope) is chanx_layer
+
+
+class FastAPIRoomConsumer(FastAPIConsumer):
+    groups = ["room"]
+
+    @event_handler
+    async def user_joined(self, event: UserJoinedEvent) -> UserJoinedMessage:
+        return UserJoinedMessage(payload=event.username)
+
+
+@pytest.fixture
+def nothing_registered() -> Iterator[None]:
+    saved = unregister_channel_layer("default")
+    yield
+    unregister_channel_layer("default")
+    if saved is not None:
+        register_channel_layer("default", saved)
+
+
+@pytest.mark.usefixtures("nothing_registered")
+async def test_fastapi_class_level_sends_stay_on_chanx_layers() -> None:
+    # Django is configured (CHANNEL_LAYERS names "default") and Chanx's registry holds
+    # nothing yet, so both frameworks fall back to their own default. A FastAPI
+    # consumer's class-level broadcast must reach its connections, not Django's layer.
+    assert FastAPIRoomConsumer.get_layer() is not get_channel_layer()
+    app = Starlette(routes=[WebSocketRoute("/ws/room", FastAPIRoomConsumer.as_asgi())])
+    async with WebsocketCommunicator(app, "/ws/room", timeout=TIMEOUT) as ws:
+        await FastAPIRoomConsumer.broadcast_event(UserJoinedEvent(username="ann"))
+        assert await ws.receive_json() == {"action": "user_joined", "payload": "ann"}

@@ -7,7 +7,10 @@ import os
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
+
+import pytest
 
 from .conftest import require_drf
 
@@ -35,7 +38,9 @@ PROBE = textwrap.dedent(
         alice = await sync_to_async(login)("alice")
         cookie = "sessionid=" + alice.cookies["sessionid"].value
         headers = {"origin": "http://testserver", "cookie": cookie}
-        async with WebsocketCommunicator(application, "/ws/chat/lobby/", headers=headers) as ws:
+        # 10 s: the first socket opens the layer's broker connection (slow on a loaded machine).
+        chat = WebsocketCommunicator(application, "/ws/chat/lobby/", headers=headers, timeout=10)
+        async with chat as ws:
             out.append(await ws.receive_json())
             out.append(await ws.receive_json())
             await ws.send_json({"action": "chat", "payload": {"text": "hi"}})
@@ -47,7 +52,7 @@ PROBE = textwrap.dedent(
             out.append(response.status_code)
             out.append(await ws.receive_json())
         anon = WebsocketCommunicator(
-            application, "/ws/notifications/", headers={"origin": "http://testserver"}
+            application, "/ws/notifications/", headers={"origin": "http://testserver"}, timeout=10
         )
         await anon.connect()
         out.append((await anon.receive_json())["payload"]["code"])
@@ -55,14 +60,30 @@ PROBE = textwrap.dedent(
         await anon.disconnect()
 
     asyncio.run(main())
+    from channels.layers import get_channel_layer
+    out.append(type(get_channel_layer()).__module__.split(".")[0])
     print(json.dumps(out))
     """
 )
 
 
-def test_the_demo_chats_notifies_and_refuses_anonymous_users(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("layer", "package"),
+    [
+        pytest.param("", "channels", id="in-memory"),
+        # The same demo on RabbitMQ: only the layer URL changes.
+        pytest.param("amqp", "chanx", id="amqp", marks=pytest.mark.rabbitmq),
+    ],
+)
+def test_the_demo_chats_notifies_and_refuses_anonymous_users(
+    tmp_path: Path, request: pytest.FixtureRequest, layer: str, package: str
+) -> None:
     require_drf()
     env = {**os.environ, "DJCHAT_DB": str(tmp_path / "db.sqlite3"), "PYTHONPATH": str(EXAMPLE)}
+    env.pop("CHANX_LAYER_URL", None)
+    if layer == "amqp":
+        url: str = request.getfixturevalue("amqp_url")
+        env["CHANX_LAYER_URL"] = f"{url}?prefix=test-djchat-{uuid.uuid4().hex[:8]}"
     done = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=EXAMPLE,
@@ -83,4 +104,4 @@ def test_the_demo_chats_notifies_and_refuses_anonymous_users(tmp_path: Path) -> 
     assert frames[2]["payload"] == {"room": "lobby", "username": "alice", "text": "hi"}
     assert frames[3] == 202
     assert frames[4] == {"action": "notification", "payload": {"text": "mail", "sender": "alice"}}
-    assert frames[5:] == ["unauthenticated", 4401]
+    assert frames[5:] == ["unauthenticated", 4401, package]

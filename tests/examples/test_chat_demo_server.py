@@ -38,6 +38,14 @@ def test_the_settings_bound_handshakes_and_connections(serve: ModuleType) -> Non
     assert config.ws_max_size == settings["ws_max_size"]
 
 
+def test_sockets_are_capped_by_the_consumers(serve: ModuleType) -> None:
+    # uvicorn's limit_concurrency answers HTTP with 503 but lets WebSocket upgrades through
+    consumers = importlib.import_module("examples.chat.consumers")
+    for consumer in (consumers.ChatConsumer, consumers.UserConsumer):
+        assert consumer.max_connections is not None
+        assert consumer.max_connections_per_key is not None
+
+
 def test_the_demo_starts_uvicorn_with_these_settings(
     serve: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:

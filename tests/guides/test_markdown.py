@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.guides.markdown import guide_steps
-from tests.guides.runner import GUIDES, ROOT, server_command
+from tests.guides.runner import GUIDES, ROOT, Workspace, server_command
 
 PAGE = """\
 # Guide
@@ -100,3 +102,18 @@ def test_server_commands_get_a_port() -> None:
         "8123",
         "mysite.asgi:application",
     ]
+
+
+def test_a_guide_shell_sees_its_own_venv_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own_bin = str(Path(sys.prefix) / "bin")
+    monkeypatch.setenv("PATH", os.pathsep.join([own_bin, "/usr/bin"]))
+    monkeypatch.setenv("PYTHONPATH", "/somewhere")
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.settings")
+    ws = Workspace(tmp_path / "p", tmp_path / "v", tmp_path / "w", tmp_path / "c.txt")
+    env = ws.env()
+    assert env["PATH"].split(os.pathsep) == [str(tmp_path / "v" / "bin"), "/usr/bin"]
+    assert env["VIRTUAL_ENV"] == str(tmp_path / "v")
+    assert "PYTHONPATH" not in env
+    assert "DJANGO_SETTINGS_MODULE" not in env

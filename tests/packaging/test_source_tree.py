@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import re
 from pathlib import Path
@@ -21,8 +22,8 @@ def _ruff_all_order(name: str) -> tuple[int, list[str | int]]:
     return group, natural
 
 
-def test_five_packages() -> None:
-    assert PACKAGES == ["core", "django", "fastapi", "redis", "testing"]
+def test_six_packages() -> None:
+    assert PACKAGES == ["core", "django", "fastapi", "rabbitmq", "redis", "testing"]
 
 
 def test_no_namespace_init() -> None:
@@ -53,3 +54,31 @@ def test_public_names_sorted_and_resolvable(pkg: str) -> None:
     assert len(set(exported)) == len(exported), f"chanx.{pkg}.__all__ has duplicates"
     missing = [name for name in exported if not hasattr(module, name)]
     assert missing == [], f"chanx.{pkg}.__all__ names what it does not define: {missing}"
+
+
+def _private_imports(path: Path, own: str) -> list[str]:
+    """``chanx.<other>._x`` imports in ``path`` (TYPE_CHECKING and function-local ones too)."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [a.name for a in node.names if a.name.startswith("_") and a.name[1] != "_"]
+            modules = [node.module, *(f"{node.module}.{name}" for name in names)]
+        else:
+            continue
+        for module in modules:
+            parts = module.split(".")
+            foreign = len(parts) > 2 and parts[0] == "chanx" and parts[1] != own
+            if foreign and any(part.startswith("_") for part in parts[2:]):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {module}")
+    return found
+
+
+@pytest.mark.parametrize("pkg", PACKAGES)
+def test_no_private_module_of_another_chanx_package(pkg: str) -> None:
+    # What one chanx package needs from another is public (DESIGN §1): a private module
+    # may change in any release, and third-party adapters cannot rely on it either.
+    sources = sorted((ROOT / f"packages/chanx-{pkg}/src/chanx/{pkg}").rglob("*.py"))
+    offenders = [hit for path in sources for hit in _private_imports(path, pkg)]
+    assert offenders == [], "import the public name instead:\n" + "\n".join(offenders)

@@ -32,7 +32,7 @@ def _dist_name(filename: str) -> str:
 def test_one_wheel_and_one_sdist_per_package(dist_dir: Path) -> None:
     wheels = sorted(_dist_name(p.name) for p in dist_dir.glob("*.whl"))
     sdists = sorted(_dist_name(p.name) for p in dist_dir.glob("*.tar.gz"))
-    assert len(PACKAGES) == 5
+    assert len(PACKAGES) == 6
     assert wheels == sorted(PACKAGES)
     assert sdists == sorted(PACKAGES)
 

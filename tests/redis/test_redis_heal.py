@@ -177,8 +177,73 @@ def test_the_default_serializer_is_the_same_on_every_machine() -> None:
     assert any(req.startswith("msgspec") for req in requires("chanx-redis") or [])
 
 
+def test_serializer_and_heal_interval_in_the_url() -> None:
+    layer = RedisChannelLayer.from_url("redis://h:6379/0?serializer=json&heal_interval=0.5")
+    assert isinstance(layer.serializer, JsonSerializer)
+    assert layer.heal_interval == 0.5
+
+
 def test_heal_interval_stays_well_inside_group_expiry() -> None:
     assert RedisChannelLayer().heal_interval == 5.0
     assert RedisChannelLayer(group_expiry=8).heal_interval == 2.0
     with pytest.raises(ValueError, match="heal_interval"):
         RedisChannelLayer(heal_interval=0)
+
+
+async def test_full_members_are_reported_once_per_incident(
+    redis_url: str, lean: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    prefix = _prefix()
+    reader = RedisChannelLayer.from_url(redis_url, prefix=prefix, capacity=2)
+    sender = RedisChannelLayer.from_url(redis_url, prefix=prefix, capacity=2)
+    caplog.set_level(logging.WARNING, logger="chanx.redis")
+    try:
+        mine, theirs = await reader.new_channel(), await sender.new_channel()
+        for channel in (mine, theirs):
+            await reader.group_add("room", channel)
+        for index in range(5):  # nobody reads: both members fill up after two
+            await sender.group_send("room", {"type": "g", "index": index})
+        await _eventually(lambda: reader.stats.group_drops == 3, within=5)
+        assert sender.stats.group_drops == 3
+        for layer in (reader, sender):
+            assert [i.cause for i in layer.stats.incidents] == ["group_drop"]
+        lines = [r.getMessage() for r in caplog.records if "group_drop" in r.getMessage()]
+        assert len(lines) == 2  # one per layer, not one per message
+    finally:
+        await reader.flush()
+        await reader.close()
+        await sender.close()
+
+
+async def test_a_socket_open_longer_than_group_expiry_still_gets_broadcasts(
+    redis_url: str,
+) -> None:
+    # Item 3 as it was seen: pings still worked, broadcasts silently stopped.
+    from chanx.core import AsyncJsonWebsocketConsumer, PingMessage, PongMessage, ws_handler
+    from chanx.core.layers import register_channel_layer, unregister_channel_layer
+    from chanx.testing import WebsocketCommunicator
+
+    class Room(AsyncJsonWebsocketConsumer):
+        channel_layer_alias = "heal-test"
+        groups = ["lobby"]
+
+        @ws_handler
+        async def handle_ping(self, message: PingMessage) -> PongMessage:
+            return PongMessage()
+
+    url = f"{redis_url}?group_expiry=1&prefix={_prefix()}"
+    layer = RedisChannelLayer.from_url(url)
+    other = RedisChannelLayer.from_url(url)  # another process broadcasting
+    register_channel_layer("heal-test", layer)
+    try:
+        async with WebsocketCommunicator(Room.as_asgi(), "/ws") as ws:
+            await anyio.sleep(2.5)  # time passing is the point: longer than group_expiry
+            await ws.send_json({"action": "ping"})
+            assert (await ws.receive_json())["action"] == "pong"
+            await other.group_send("lobby", {"type": "chanx.send", "text": '{"action":"x"}'})
+            assert await ws.receive_json() == {"action": "x"}
+    finally:
+        unregister_channel_layer("heal-test")
+        await layer.flush()
+        await layer.close()
+        await other.close()

@@ -12,6 +12,8 @@ import chanx.testing
 def test_all_is_sorted_and_lists_every_public_name() -> None:
     exported = chanx.testing.__all__
     assert exported == sorted(exported)
+    for name in exported:  # the names load on first use
+        getattr(chanx.testing, name)
     public = {
         name
         for name, value in vars(chanx.testing).items()

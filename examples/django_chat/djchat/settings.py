@@ -55,13 +55,16 @@ DATABASES = {
     }
 }
 
-# CHANX_LAYER_URL=redis://127.0.0.1:6379/0 shares groups between processes (channels_redis);
-# without it, Channels' in-memory layer reaches this process only.
-_REDIS_URL = os.environ.get("CHANX_LAYER_URL")
+# CHANX_LAYER_URL shares groups between processes: redis://127.0.0.1:6379/0 (channels_redis)
+# or amqp://guest:guest@127.0.0.1:5672/ (chanx-rabbitmq). Without it, Channels' in-memory
+# layer reaches this process only.
+_LAYER_URL = os.environ.get("CHANX_LAYER_URL", "")
 CHANNEL_LAYERS: dict[str, Any] = {
     "default": (
-        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_REDIS_URL]}}
-        if _REDIS_URL
+        {"BACKEND": "chanx.rabbitmq.RabbitMQChannelLayer", "CONFIG": {"url": _LAYER_URL}}
+        if _LAYER_URL.startswith(("amqp://", "amqps://"))
+        else {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_LAYER_URL]}}
+        if _LAYER_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     )
 }

@@ -2,7 +2,8 @@
 
 Messages are pydantic models routed by ``action`` to ``@ws_handler`` methods; channel-layer
 events are routed by ``type`` to ``@event_handler`` methods. Adapters (``chanx.fastapi``,
-``chanx.django``) subclass `AsyncJsonWebsocketConsumer` for their framework.
+``chanx.django``) subclass `AsyncJsonWebsocketConsumer` for their framework and implement
+`FrameworkAdapter` (``chanx.core.adapters`` holds the whole extension surface).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from importlib.metadata import version
 
 # First: refuses to load, saying how to fix it, under an old chanx 2.x install.
 import chanx.core._namespace  # noqa: F401
+from chanx.core._adapters import FrameworkAdapter, WebsocketRoute
 from chanx.core._app import ConsumerApp
 from chanx.core._auth import AuthResult, BaseAuthenticator, Credential, TokenAuthenticator
 from chanx.core._consumer import AsyncJsonWebsocketConsumer
@@ -26,6 +28,7 @@ from chanx.core._messages import (
     PingMessage,
     PongMessage,
 )
+from chanx.core._routing import routes_of
 from chanx.core.layers import get_channel_layer, register_channel_layer
 
 __version__ = version("chanx-core")
@@ -43,13 +46,16 @@ __all__ = [
     "ErrorCode",
     "ErrorMessage",
     "ErrorPayload",
+    "FrameworkAdapter",
     "PingMessage",
     "PongMessage",
     "TokenAuthenticator",
+    "WebsocketRoute",
     "__version__",
     "channel",
     "event_handler",
     "get_channel_layer",
     "register_channel_layer",
+    "routes_of",
     "ws_handler",
 ]

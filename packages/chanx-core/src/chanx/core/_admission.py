@@ -3,6 +3,10 @@
 Everything here runs before accept, in this order, and a refusal at any step means the
 connection never reaches a handler or a group. Refusals a client can act on are one
 WARNING line each (no traceback): they are about the client or the deployment, not bugs.
+
+The consumer inherits `AdmissionPolicy` (the options and the hooks users override:
+`uses_cookies`, `is_same_origin`, `connection_key`); the steps are functions over the
+consumer (`Admitted`) and its `Connection`.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ from collections.abc import Hashable, Sequence
 from typing import Any, ClassVar
 
 from chanx.core._auth import AuthResult, BaseAuthenticator
+from chanx.core._connection import Connection
 from chanx.core._errors import ErrorCode
-from chanx.core._groups import LayerMessaging
 from chanx.core._handshake import reject
 from chanx.core._limits import (
     POLICY_VIOLATION,
@@ -23,10 +27,18 @@ from chanx.core._limits import (
     same_origin,
 )
 from chanx.core._scope import get_header
-from chanx.core.layers import require_valid_group_name
-from chanx.core.types import Send
+from chanx.core.layers import ChannelLayer, require_valid_group_name
+from chanx.core.types import Scope
 
-__all__ = ["INVALID_GROUP_NAME", "INVALID_GROUP_NAME_CODE", "Admission", "connections"]
+__all__ = [
+    "INVALID_GROUP_NAME",
+    "INVALID_GROUP_NAME_CODE",
+    "AdmissionPolicy",
+    "admit",
+    "connections",
+    "join_or_refuse",
+    "release_slots",
+]
 
 logger = logging.getLogger("chanx.consumer")
 
@@ -40,23 +52,37 @@ INVALID_GROUP_NAME_CODE = "invalid_group_name"
 connections = ConnectionCounter()
 
 
-class Admission(LayerMessaging):
-    """The handshake half of a consumer (a mixin): who may connect, and joining groups."""
+class AdmissionPolicy:
+    """Who may connect to a consumer: its admission options and hooks (a base class).
+
+    Class options:
+        authenticator_class: Runs before accept; a rejection closes with 4401/4403.
+        allowed_origins: Origins (exact, ``https://*.example.com`` globs or ``*``) a browser
+            may connect from; others are denied in the handshake (1008). None: pages of
+            the same origin only when cookies may authenticate (`uses_cookies`), else
+            any. ``["*"]``: no check.
+        max_connections: Open connections of this class per process; more are closed
+            with 1013 after an ``overloaded`` error frame. None: no limit.
+        max_connections_per_key: Open connections of this class per process and per
+            `connection_key` (the user, else the client address); more get 1013 too.
+            None: no limit.
+        reject_in_handshake: Deny failed authentication with HTTP 401/403 during the
+            handshake instead of accepting and closing with 4401/4403 (browsers cannot
+            read the reason of a handshake denial).
+        send_auth_error: Send an error frame before closing a rejected socket.
+    """
 
     authenticator_class: ClassVar[type[BaseAuthenticator] | None] = None
-    reject_in_handshake: ClassVar[bool] = False
-    send_auth_error: ClassVar[bool] = True
     allowed_origins: ClassVar[Sequence[str] | None] = None
     max_connections: ClassVar[int | None] = None
     max_connections_per_key: ClassVar[int | None] = None
+    reject_in_handshake: ClassVar[bool] = False
+    send_auth_error: ClassVar[bool] = True
 
+    scope: Scope
     user: Any
-    auth_result: AuthResult | None
-    _send: Send
-    _closed: bool
-    _slot_key: Hashable | None = None
-
-    # -- hooks -------------------------------------------------------------------------
+    auth_result: AuthResult | None  # set by `admit` once authenticated
+    _slot_key: Hashable | None = None  # set by `admit` under max_connections_per_key
 
     def uses_cookies(self) -> bool:
         """Whether a browser's cookies may authenticate this connection.
@@ -98,130 +124,151 @@ class Admission(LayerMessaging):
         client = self.scope.get("client")
         return ("client", client[0]) if client else None
 
-    # -- the steps ---------------------------------------------------------------------
 
-    async def _admit_connection(self, owner: type) -> bool:
-        """Origin, capacity and authentication; True holds this connection's slots."""
-        if not await self._origin_passes():
-            return False
-        if not connections.try_acquire(owner, self.max_connections):
-            await self._reject(TRY_AGAIN_LATER, "server is at capacity", ErrorCode.OVERLOADED)
-            return False
-        admitted = False
-        try:
-            admitted = await self._authenticate() and await self._acquire_key_slot(owner)
-        finally:
-            if not admitted:
-                connections.release(owner)
-        return admitted
-
-    def _release_slots(self, owner: type) -> None:
-        connections.release(owner)
-        if self._slot_key is not None:
-            connections.release(self._slot_key)
-            self._slot_key = None
-
-    async def _origin_passes(self) -> bool:
-        origin = get_header(self.scope, "origin")
-        if origin is None:  # not a browser: Origin checks protect browsers only
-            return True
-        if self.allowed_origins is not None:
-            if origin_allowed(origin, self.allowed_origins):
-                return True
-            why = "is not in allowed_origins"
-        elif not self.uses_cookies() or self.is_same_origin(origin):
-            return True
-        else:
-            why = "is cross-origin and cookies authenticate this consumer"
-        logger.warning("%s denied origin %r: it %s", type(self).__qualname__, origin, why)
-        self._closed = True
-        await self._send({"type": "websocket.close", "code": POLICY_VIOLATION})
+async def admit(consumer: AdmissionPolicy, connection: Connection, owner: type) -> bool:
+    """Origin, capacity and authentication; True holds this connection's slots."""
+    if not await _origin_passes(consumer, connection):
         return False
+    if not connections.try_acquire(owner, consumer.max_connections):
+        await _refuse(consumer, connection, TRY_AGAIN_LATER, "server is at capacity")
+        return False
+    admitted = False
+    try:
+        admitted = await _authenticate(consumer, connection)
+        admitted = admitted and await _acquire_key_slot(consumer, connection, owner)
+    finally:
+        if not admitted:
+            connections.release(owner)
+    return admitted
 
-    async def _acquire_key_slot(self, owner: type) -> bool:
-        limit = self.max_connections_per_key
-        if limit is None:
-            return True
-        key = self.connection_key()
-        if key is None:
-            return True
-        slot = (owner, key)
-        if not connections.try_acquire(slot, limit):
-            logger.warning(
-                "%s refused a connection: %d already open for one key",
-                type(self).__qualname__,
-                limit,
-            )
-            detail = "too many connections for this client"
-            await self._reject(TRY_AGAIN_LATER, detail, ErrorCode.OVERLOADED)
-            return False
-        self._slot_key = slot
+
+def release_slots(consumer: AdmissionPolicy, owner: type) -> None:
+    """Give back the slots `admit` took."""
+    connections.release(owner)
+    if consumer._slot_key is not None:
+        connections.release(consumer._slot_key)
+        consumer._slot_key = None
+
+
+async def _origin_passes(consumer: AdmissionPolicy, connection: Connection) -> bool:
+    origin = get_header(consumer.scope, "origin")
+    if origin is None:  # not a browser: Origin checks protect browsers only
         return True
-
-    async def _authenticate(self) -> bool:
-        authenticator_class = self.authenticator_class
-        if authenticator_class is None:
+    if consumer.allowed_origins is not None:
+        if origin_allowed(origin, consumer.allowed_origins):
             return True
-        try:
-            result = await authenticator_class().authenticate(self.scope)
-        except Exception:
-            logger.exception("authenticator %s raised", authenticator_class.__qualname__)
-            await self._reject(INTERNAL_ERROR, "internal error", None)
-            return False
-        if not result.ok:
-            error = ErrorCode.FORBIDDEN if result.close_code == 4403 else ErrorCode.UNAUTHENTICATED
-            await self._reject(result.close_code, result.reason or "authentication failed", error)
-            return False
-        self.auth_result = result
-        self.user = result.user
+        why = "is not in allowed_origins"
+    elif not consumer.uses_cookies() or consumer.is_same_origin(origin):
         return True
+    else:
+        why = "is cross-origin and cookies authenticate this consumer"
+    logger.warning("%s denied origin %r: it %s", type(consumer).__qualname__, origin, why)
+    connection.closed = True
+    await connection.send({"type": "websocket.close", "code": POLICY_VIOLATION})
+    return False
 
-    async def _join_or_refuse(self) -> bool:
-        """Join the initial groups; False when the connection was refused instead.
 
-        An invalid group name closes with 4400. A layer that fails (down, out of memory)
-        refuses with 1013 "try again later" (HTTP 503 in the handshake). A failing
-        ``get_groups`` is a bug and propagates.
-        """
-        # the instance's alias: as_asgi(channel_layer_alias=...) may have overridden it
-        layer = self.get_layer(self.scope, alias=self.channel_layer_alias)
-        if layer is None:
-            return True
-        groups = list(await self.get_groups())
-        for group in groups:
-            try:
-                require_valid_group_name(group)
-            except TypeError as exc:
-                logger.warning("%s refused a connection: %s", type(self).__qualname__, exc)
-                await self._reject(
-                    INVALID_GROUP_NAME, "invalid group name", INVALID_GROUP_NAME_CODE
-                )
-                return False
-        try:
-            self.channel_layer = layer
-            name = self.channel_name = await layer.new_channel()
-            for group in groups:
-                await layer.group_add(group, name)
-                self._joined[group] = None
-        except Exception as exc:
-            logger.warning(
-                "%s refused a connection with 1013: the channel layer failed (%s: %s)",
-                type(self).__qualname__,
-                type(exc).__name__,
-                exc,
-            )
-            detail = "channel layer unavailable; try again later"
-            await self._reject(TRY_AGAIN_LATER, detail, ErrorCode.OVERLOADED)
-            return False
+async def _acquire_key_slot(consumer: AdmissionPolicy, connection: Connection, owner: type) -> bool:
+    limit = consumer.max_connections_per_key
+    if limit is None:
         return True
-
-    async def _reject(self, code: int, reason: str, error_code: str | None) -> None:
-        self._closed = True
-        await reject(
-            self.scope,
-            self._send,
-            code=code,
-            reason=reason,
-            error_code=error_code if self.send_auth_error else None,
-            in_handshake=self.reject_in_handshake,
+    key = consumer.connection_key()
+    if key is None:
+        return True
+    slot = (owner, key)
+    if not connections.try_acquire(slot, limit):
+        logger.warning(
+            "%s refused a connection: %d already open for key %.80r",
+            type(consumer).__qualname__,
+            limit,
+            key,
         )
+        detail = "too many connections for this client"
+        await _refuse(consumer, connection, TRY_AGAIN_LATER, detail)
+        return False
+    consumer._slot_key = slot
+    return True
+
+
+async def _authenticate(consumer: AdmissionPolicy, connection: Connection) -> bool:
+    authenticator_class = consumer.authenticator_class
+    if authenticator_class is None:
+        return True
+    try:
+        result = await authenticator_class().authenticate(consumer.scope)
+    except Exception:
+        logger.exception("authenticator %s raised", authenticator_class.__qualname__)
+        await _refuse(consumer, connection, INTERNAL_ERROR, "internal error", None)
+        return False
+    if not result.ok:
+        error = ErrorCode.FORBIDDEN if result.close_code == 4403 else ErrorCode.UNAUTHENTICATED
+        reason = result.reason or "authentication failed"
+        await _refuse(consumer, connection, result.close_code, reason, error)
+        return False
+    consumer.auth_result = result
+    consumer.user = result.user
+    return True
+
+
+async def join_or_refuse(
+    consumer: AdmissionPolicy,
+    connection: Connection,
+    layer: ChannelLayer,
+    groups: Sequence[str],
+    joined: dict[str, None],
+) -> tuple[str | None, bool]:
+    """Join ``groups`` on ``layer``, recording each in ``joined``.
+
+    Returns the new channel's name (None if none was made) and whether the connection
+    may go on; when not, it was refused: an invalid group name closes with 4400, a layer
+    that fails (down, out of memory) with 1013 "try again later" (HTTP 503 in the
+    handshake). Groups joined before a failure stay in ``joined``, for the cleanup.
+    """
+    for group in groups:
+        try:
+            require_valid_group_name(group)
+        except TypeError as exc:
+            logger.warning("%s refused a connection: %s", type(consumer).__qualname__, exc)
+            await _refuse(
+                consumer,
+                connection,
+                INVALID_GROUP_NAME,
+                "invalid group name",
+                INVALID_GROUP_NAME_CODE,
+            )
+            return None, False
+    name: str | None = None
+    try:
+        name = await layer.new_channel()
+        for group in groups:
+            await layer.group_add(group, name)
+            joined[group] = None
+    except Exception as exc:
+        logger.warning(
+            "%s refused a connection with 1013: the channel layer failed (%s: %s)",
+            type(consumer).__qualname__,
+            type(exc).__name__,
+            exc,
+        )
+        detail = "channel layer unavailable; try again later"
+        await _refuse(consumer, connection, TRY_AGAIN_LATER, detail)
+        return name, False
+    return name, True
+
+
+async def _refuse(
+    consumer: AdmissionPolicy,
+    connection: Connection,
+    code: int,
+    reason: str,
+    error_code: str | None = ErrorCode.OVERLOADED,
+) -> None:
+    connection.closed = True
+    await reject(
+        consumer.scope,
+        connection.send,
+        code=code,
+        reason=reason,
+        error_code=error_code if consumer.send_auth_error else None,
+        in_handshake=consumer.reject_in_handshake,
+    )

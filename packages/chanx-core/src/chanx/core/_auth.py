@@ -57,6 +57,20 @@ class BaseAuthenticator:
 
     credentials: ClassVar[Sequence[Credential]] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "credentials" not in vars(cls):
+            cls.credentials = cls.default_credentials()
+
+    @classmethod
+    def default_credentials(cls) -> Sequence[Credential]:
+        """``credentials`` of a subclass that does not set them (read from its options).
+
+        Authenticators whose options say where the credential is (a query parameter, a
+        header) override this; the default keeps what the parent class declared.
+        """
+        return cls.credentials
+
     @classmethod
     def reads_cookies(cls) -> bool:
         """Whether a browser's cookies may authenticate a connection.
@@ -88,13 +102,9 @@ class TokenAuthenticator(BaseAuthenticator):
     scheme: ClassVar[str] = "Bearer"
     cookie: ClassVar[str | None] = "token"
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "credentials" not in vars(cls):
-            cls.credentials = cls._default_credentials()
-
     @classmethod
-    def _default_credentials(cls) -> tuple[Credential, ...]:
+    def default_credentials(cls) -> tuple[Credential, ...]:
+        """A credential per place the token is looked for (query, header, cookie)."""
         found = []
         if cls.query_param:
             found.append(Credential(cls.query_param, "query", "Token in the query string"))
@@ -139,6 +149,3 @@ class TokenAuthenticator(BaseAuthenticator):
         if user is None:
             return AuthResult.deny("invalid token")
         return AuthResult.allow(user)
-
-
-TokenAuthenticator.credentials = TokenAuthenticator._default_credentials()

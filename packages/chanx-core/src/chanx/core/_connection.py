@@ -1,15 +1,16 @@
-"""How one accepted connection is served: client frames, layer events, and the stop.
+"""One WebSocket connection: frames in, events in, send, close; served by one loop.
 
-The consumer's own task (the one the server started) reads the socket and handles each
-frame inline, so a handler that never waits costs no task switch, no queue and no extra
-task. The first time a handler really suspends, a socket reader task is started and kept
-for the rest of the connection: from then on it reads the socket (so a disconnect is seen,
-and cancels the handler, while the handler waits) and queues frames, which the consumer's
-task handles in order. A layer reader task runs when the consumer has a layer.
+The consumer owns a `Connection` per socket. The connection knows the transport (the
+ASGI ``receive``/``send`` pair, the frame gate, the channel layer's channel) and nothing
+of messages: it hands each client frame to the consumer's ``_on_frame`` and each layer
+event to its ``_on_event``, in `Connection.serve`, the one serving loop. The consumer
+sends through `send_text` and ends the connection with `close`.
 
-These are plain asyncio tasks rather than an anyio task group and memory stream: per idle
-connection they cost a fraction of the memory, and per frame they add no checkpoint (see
-docs/performance.md for the figures). The channel layers are asyncio-only already.
+Chanx commits to asyncio (no anyio in core). Per connection there is the task the server
+started, which runs `serve`, plus a layer reader task when the consumer has a layer, and
+a socket reader task once it is needed (below). Plain asyncio tasks measured lighter than
+an anyio task group and memory stream: per idle connection a fraction of the memory, and
+per frame no checkpoint (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -17,285 +18,276 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from collections.abc import Coroutine, Mapping
+from typing import Any, Protocol
 
-import anyio
-
-from chanx.core._errors import encode_error
-from chanx.core._limits import FrameGate, Refusal, SendWatchdog
+from chanx.core._frames import REFUSED, FrameQueue, FrameTasks, screened, surely_small
+from chanx.core._handshake import clip_reason
+from chanx.core._limits import POLICY_VIOLATION, FrameGate, Refusal, SendWatchdog
 from chanx.core.layers import ChannelLayer
-from chanx.core.types import Message, Receive
+from chanx.core.types import Receive, Send
 
-__all__ = ["ConnectionLoop"]
+__all__ = ["Connection", "ConnectionOwner"]
 
 logger = logging.getLogger("chanx.consumer")
 
-_shared_gates: dict[tuple[int | None, bool], FrameGate | None] = {}
-# A refused frame, queued by the socket reader in place of the frame itself.
-REFUSED = "chanx.refused"
+
+class ConnectionOwner(Protocol):
+    """What a connection serves: the consumer, as the connection sees it."""
+
+    @property
+    def max_concurrent_frames(self) -> int:
+        """Frames handled at once (1: in order, inline)."""
+
+    @property
+    def max_pending_frames(self) -> int:
+        """Frames the socket reader queues before it pauses."""
+
+    @property
+    def max_outbound_events(self) -> int | None:
+        """Buffer size of the drop-oldest policy for pushes (None: off)."""
+
+    async def _on_frame(self, data: str | bytes | None, binary: bool) -> None:
+        """Handle one client frame (answers, errors and completion frames included)."""
+
+    async def _on_refused(self, refusal: Refusal) -> None:
+        """Answer a frame the gate refused without closing (an error frame, in its turn)."""
+
+    async def _on_event(self, event: Mapping[str, Any]) -> None:
+        """Handle one channel-layer event."""
 
 
-class ConnectionLoop:
-    """The serving half of a consumer: reads, queues and stops (a consumer mixin)."""
+class Connection:
+    """One accepted socket: reads client frames and layer events, sends, closes, stops.
 
-    max_concurrent_frames: ClassVar[int] = 1
-    max_pending_frames: ClassVar[int] = 64
-    max_frame_bytes: ClassVar[int | None] = 1024 * 1024
-    oversized_frames: ClassVar[Literal["close", "error"]] = "close"
-    rate_limit: ClassVar[tuple[float, int] | None] = None
-    rate_limit_close_after: ClassVar[int] = 20
-    max_outbound_events: ClassVar[int | None] = None
+    ``end_code`` is the code the consumer's disconnect hook gets: the client's, the one a
+    close was sent with, 1008 for a dropped stalled reader.
+    """
 
-    #: Layer pushes dropped by the ``max_outbound_events`` policy on this connection.
-    dropped_events: int = 0
+    __slots__ = (
+        "_cancelled_task",
+        "_failure",
+        "_helpers",
+        "_in_handler",
+        "_layer_reader",
+        "_probe_armed",
+        "_queue",
+        "_receive",
+        "_task",
+        "_watchdog",
+        "accepted",
+        "closed",
+        "dropped_events",
+        "end_code",
+        "name",
+        "send",
+        "stopping",
+    )
 
-    channel_layer: ChannelLayer | None
-    channel_name: str | None
-    _receive: Receive
-    _end_code: int
-    _closed: bool
-    _watchdog: SendWatchdog | None
+    def __init__(self, receive: Receive, send: Send, name: str) -> None:
+        self._receive = receive
+        #: The ASGI send of this socket (timed by the watchdog once accepted, if any).
+        self.send = send
+        #: Who the connection serves, for log lines.
+        self.name = name
+        self.accepted = False
+        self.closed = False
+        self.stopping = False
+        self.end_code = 1000
+        #: Layer pushes dropped by the ``max_outbound_events`` policy.
+        self.dropped_events = 0
+        self._task: asyncio.Task[Any] | None = None
+        self._cancelled_task = False
+        self._failure: BaseException | None = None
+        self._in_handler = False
+        self._probe_armed = False
+        self._queue: FrameQueue | None = None  # made once the socket needs a reader task
+        self._layer_reader: asyncio.Task[None] | None = None
+        self._helpers: tuple[asyncio.Task[None], ...] = ()
+        self._watchdog: SendWatchdog | None = None
 
-    # Per-connection state lives on the instance only once it is needed: an idle
-    # connection that never had a suspended handler carries none of it.
-    _main: asyncio.Task[Any] | None = None
-    _stopping: bool = False
-    _cancelled_main: bool = False
-    _failure: BaseException | None = None
-    _in_handler: bool = False
-    _probe_armed: bool = False
-    _gate: FrameGate | None = None
-    _socket_task: asyncio.Task[None] | None = None
-    _layer_task: asyncio.Task[None] | None = None
-    _frames: deque[Message] | None = None
-    _frame_waiter: asyncio.Future[None] | None = None
-    _room_waiter: asyncio.Future[None] | None = None
+    # -- the handshake and the interface the consumer uses -----------------------------
 
-    if TYPE_CHECKING:  # provided by the consumer
+    async def receive_connect(self) -> bool:
+        """Wait for the client's ``websocket.connect``; False if something else came."""
+        return bool((await self._receive())["type"] == "websocket.connect")
 
-        async def _on_frame(self, data: str | bytes | None, binary: bool) -> None: ...
+    async def accept(self, subprotocol: str | None, slow_client_timeout: float | None) -> None:
+        """Accept the handshake; a send blocked ``slow_client_timeout`` s drops the client."""
+        await self.send({"type": "websocket.accept", "subprotocol": subprotocol})
+        self.accepted = True
+        if slow_client_timeout is not None:
+            watchdog = self._watchdog = SendWatchdog(slow_client_timeout)
+            self.send = watchdog.wrap(self.send)
 
-        async def _on_event(self, event: Mapping[str, Any]) -> None: ...
+    async def send_text(self, text: str) -> None:
+        """Send one text frame."""
+        await self.send({"type": "websocket.send", "text": text})
 
-        async def _send_text(self, text: str) -> None: ...
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Send a close frame (once) and end the connection: in-flight work is cancelled."""
+        if not self.stopping:
+            self.end_code = code
+        await self.send_close(code, reason)
+        self.halt(None)
 
-        async def _complete(self, ref: str | int | None) -> None: ...
-
-        async def _try_close(self, code: int, reason: str | None) -> None: ...
-
-        def _drop_stalled_client(self) -> None: ...
+    async def send_close(self, code: int, reason: str | None) -> None:
+        """Send a close frame unless one was sent (or the client is gone); never raises."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            await self.send(
+                {"type": "websocket.close", "code": code, "reason": clip_reason(reason)}
+            )
+        except Exception:  # the client may already be gone
+            logger.debug("close after the client left", exc_info=True)
 
     # -- the serving loop --------------------------------------------------------------
 
-    async def _serve(self) -> None:
-        main = self._main = asyncio.current_task()
-        assert main is not None
-        loop = main.get_loop()
-        self._gate = self._frame_gate()
-        if self.channel_layer is not None and self.channel_name is not None:
-            reader = self._read_events(self.channel_layer, self.channel_name)
-            self._layer_task = loop.create_task(reader)
+    async def serve(
+        self,
+        owner: ConnectionOwner,
+        gate: FrameGate | None,
+        layer: ChannelLayer | None = None,
+        channel_name: str | None = None,
+    ) -> None:
+        """Serve client frames (in order) and layer events until the connection ends.
+
+        The loop runs in the server's task and, while no handler has really suspended,
+        reads the socket itself and handles each frame inline: no task switch, no queue,
+        no extra task per connection (the fast path; see `_probe_suspension` for when it
+        ends). With ``max_concurrent_frames > 1`` a socket reader feeds it from the start.
+        """
+        task = self._task = asyncio.current_task()
+        assert task is not None
+        loop = task.get_loop()
+        if layer is not None and channel_name is not None:
+            self._layer_reader = loop.create_task(self._read_events(owner, layer, channel_name))
         if self._watchdog is not None:
+            # one sweeper per event loop checks every armed watchdog: no task per socket
             self._watchdog.arm(self._drop_stalled_client)
+        spread: FrameTasks | None = None  # frames in tasks, for max_concurrent_frames > 1
+        if owner.max_concurrent_frames > 1:
+            spread = FrameTasks(owner.max_concurrent_frames, self._fail)
+            self._start_socket_reader(loop, gate, owner.max_pending_frames)
+        receive = self._receive
+        small = surely_small(gate)
         delivered = False
         try:
-            if self.max_concurrent_frames > 1:
-                self._start_socket_reader(loop)
-                await self._handle_concurrently()
-                return
-            # Frames in order, inline: this loop lives here rather than in a helper
-            # coroutine because every frame of an idle connection's stack costs memory.
-            receive = self._receive
-            gate = self._gate
-            surely_small = self._surely_small(gate)
-            while not self._stopping:
-                if self._frames is None:
+            while not self.stopping:
+                queue = self._queue
+                if queue is None:  # the fast path: this task reads the socket
                     message = await receive()
-                    if message["type"] != "websocket.receive":
-                        self._on_other_event(message)
-                        continue
-                    text = message.get("text")
-                    if gate is not None and (text is None or len(text) > surely_small):
-                        refusal = gate.check(message)
-                        if refusal is not None:
-                            await self._refuse(refusal)
-                            continue
-                    if not self._probe_armed:
-                        # Runs once this task yields to the loop: if that happens inside
-                        # a handler, the handler is suspended and the socket needs a reader.
-                        self._probe_armed = True
-                        loop.call_soon(self._probe_suspension)
+                    if message["type"] == "websocket.receive":
+                        text = message.get("text")
+                        if gate is not None and (text is None or len(text) > small):
+                            message = screened(gate, message)
+                        if not self._probe_armed:
+                            # Runs once this task yields to the loop: if it yields inside a
+                            # handler, the handler suspended and the socket needs a reader.
+                            self._probe_armed = True
+                            loop.call_soon(self._probe_suspension, gate, owner)
                 else:
-                    message = await self._next_frame()
-                    text = message.get("text")
-                self._in_handler = True
-                try:
-                    await self._on_frame(
-                        text if text is not None else message.get("bytes"), text is None
-                    )
-                finally:
-                    self._in_handler = False
+                    message = await queue.get()
+                if message["type"] != "websocket.receive":
+                    if message["type"] == REFUSED:
+                        await self._refused(owner, message["refusal"])
+                    elif message["type"] == "websocket.disconnect":
+                        self.halt(int(message.get("code", 1000)))
+                    continue
+                text = message.get("text")
+                if spread is None:
+                    self._in_handler = True
+                    try:
+                        await owner._on_frame(
+                            text if text is not None else message.get("bytes"), text is None
+                        )
+                    finally:
+                        self._in_handler = False
+                else:
+                    data = text if text is not None else message.get("bytes")
+                    await spread.start(owner._on_frame, data, text is None)
         except asyncio.CancelledError:
-            if not self._cancelled_main:
+            if not self._cancelled_task:
                 raise
             delivered = True
         finally:
-            await self._stop_helpers(main, delivered)
+            await self._stop_helpers(task, delivered, spread)
         if self._failure is not None:
             raise self._failure
 
-    async def _handle_concurrently(self) -> None:
-        limiter = anyio.Semaphore(self.max_concurrent_frames)
-        async with anyio.create_task_group() as tg:
-            while not self._stopping:
-                message = await self._next_frame()
-                await limiter.acquire()
-                tg.start_soon(self._limited_frame, limiter, message)
+    async def _refused(self, owner: ConnectionOwner, refusal: Refusal) -> None:
+        """The one place a refused frame is answered, in its turn: an error frame.
 
-    async def _limited_frame(self, limiter: anyio.Semaphore, message: Message) -> None:
-        try:
-            text = message.get("text")
-            await self._on_frame(text if text is not None else message.get("bytes"), text is None)
-        finally:
-            limiter.release()
-
-    def _frame_gate(self) -> FrameGate | None:
-        close_oversized = self.oversized_frames == "close"
-        if self.rate_limit is not None:
-            return FrameGate.for_options(
-                max_bytes=self.max_frame_bytes,
-                close_oversized=close_oversized,
-                rate_limit=self.rate_limit,
-                close_after=self.rate_limit_close_after,
-            )
-        # Without a rate limit a gate holds no state: connections share one.
-        key = (self.max_frame_bytes, close_oversized)
-        if key not in _shared_gates:
-            _shared_gates[key] = FrameGate.for_options(
-                max_bytes=self.max_frame_bytes,
-                close_oversized=close_oversized,
-                rate_limit=None,
-                close_after=self.rate_limit_close_after,
-            )
-        return _shared_gates[key]
-
-    @staticmethod
-    def _surely_small(gate: FrameGate | None) -> int:
-        """Length of a text frame below which ``gate`` surely lets it through (-1: none)."""
-        if gate is None or gate.bucket is not None:
-            return -1  # a rate limit looks at every frame
-        if gate.max_bytes is None:
-            return sys.maxsize
-        return gate.max_bytes // 4  # a character is at most 4 bytes of UTF-8
-
-    def _on_other_event(self, message: Message) -> None:
-        if message["type"] == "websocket.disconnect":
-            self._halt(int(message.get("code", 1000)))
-
-    async def _refuse(self, refusal: Refusal) -> None:
+        A refusal that closes (an oversized frame under the "close" policy, a client over
+        its rate limit again and again) ends the connection at once wherever it is seen.
+        """
         if refusal.close_code is not None:
-            if not self._stopping:
-                self._end_code = refusal.close_code
-            await self._try_close(refusal.close_code, refusal.detail)
-            self._halt(None)
+            await self.close(refusal.close_code, refusal.detail)
         else:
-            await self._send_text(encode_error(refusal.error_code, refusal.detail))
-            await self._complete(None)
+            await owner._on_refused(refusal)
 
-    # -- the socket reader task, once a handler has suspended --------------------------
+    # -- the socket reader task --------------------------------------------------------
 
-    def _probe_suspension(self) -> None:
+    def _probe_suspension(self, gate: FrameGate | None, owner: ConnectionOwner) -> None:
+        # The fast path ends here, for the rest of the connection, the first time a
+        # handler really waits (a layer send, a database call): from then on a reader task
+        # reads the socket, so a disconnect is seen (and cancels the handler) while the
+        # handler waits, and frames queue in order for the loop. Measured: this check
+        # costs about 0.3 µs per loop pass on uvloop, less than driving handlers by hand.
         self._probe_armed = False
-        if self._in_handler and self._frames is None and not self._stopping:
-            main = self._main
-            assert main is not None
-            self._start_socket_reader(main.get_loop())
+        if self._in_handler and self._queue is None and not self.stopping:
+            task = self._task
+            assert task is not None
+            self._start_socket_reader(task.get_loop(), gate, owner.max_pending_frames)
 
-    def _start_socket_reader(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._frames = deque()
-        self._socket_task = loop.create_task(self._read_socket())
+    def _start_socket_reader(
+        self, loop: asyncio.AbstractEventLoop, gate: FrameGate | None, pending: int
+    ) -> None:
+        queue = self._queue = FrameQueue(pending)
+        self._start(loop, self._read_socket(gate, queue))
 
-    async def _read_socket(self) -> None:
+    async def _read_socket(self, gate: FrameGate | None, queue: FrameQueue) -> None:
         receive = self._receive
-        gate = self._gate
-        frames = self._frames
-        assert frames is not None
-        limit = max(1, self.max_pending_frames)
-        try:
-            while not self._stopping:
-                message = await receive()
-                if message["type"] != "websocket.receive":
-                    self._on_other_event(message)
+        while not self.stopping:
+            message = await receive()
+            if message["type"] != "websocket.receive":
+                if message["type"] == "websocket.disconnect":
+                    self.halt(int(message.get("code", 1000)))
+                continue
+            if gate is not None:
+                message = screened(gate, message)
+                refusal = message.get("refusal")
+                if refusal is not None and refusal.close_code is not None:
+                    await self.close(refusal.close_code, refusal.detail)  # now, not in turn
                     continue
-                if gate is not None:
-                    refusal = gate.check(message)
-                    if refusal is not None:
-                        if refusal.close_code is not None:
-                            await self._refuse(refusal)
-                            continue
-                        # The error frame answers this frame in its turn, after the replies
-                        # to the frames queued before it; the frame's data is not kept.
-                        message = {"type": REFUSED, "refusal": refusal}
-                while len(frames) >= limit:
-                    # Reading pauses, so the server's flow control slows the client down.
-                    room = self._room_waiter = asyncio.get_running_loop().create_future()
-                    await room
-                    self._room_waiter = None
-                frames.append(message)
-                ready = self._frame_waiter
-                if ready is not None and not ready.done():
-                    ready.set_result(None)
-        except Exception as exc:
-            self._fail(exc)
+            await queue.put(message)
 
-    async def _next_frame(self) -> Message:
-        """The next queued frame; refused frames are answered here, in their turn."""
-        frames = self._frames
-        assert frames is not None
-        while True:
-            while not frames:
-                ready = self._frame_waiter = asyncio.get_running_loop().create_future()
-                await ready
-                self._frame_waiter = None
-            message = frames.popleft()
-            room = self._room_waiter
-            if room is not None and not room.done():
-                room.set_result(None)
-            if message["type"] != REFUSED:
-                return message
-            await self._refuse(message["refusal"])
+    # -- the layer reader task ---------------------------------------------------------
 
-    # -- stopping ----------------------------------------------------------------------
-
-    async def _guarded(self, work: Callable[..., Awaitable[None]], *args: Any) -> None:
-        """Run a helper; its failure ends the connection like one in the main task."""
-        # The coroutine is made here, not by the caller: a helper cancelled before it
-        # first ran must not leave a never-awaited coroutine behind.
-        try:
-            await work(*args)
-        except Exception as exc:
-            self._fail(exc)
-
-    async def _read_events(self, layer: ChannelLayer, name: str) -> None:
+    async def _read_events(self, owner: ConnectionOwner, layer: ChannelLayer, name: str) -> None:
         """The one reader of this connection's layer channel (its own task)."""
-        if self.max_outbound_events is not None:
-            return await self._read_events_dropping_oldest(layer, name)
-        on_event = self._on_event
+        # It guards itself rather than through `_start`'s done callback: every idle
+        # connection with a layer keeps this task, so it stays as light as it can be.
         try:
+            if owner.max_outbound_events is not None:
+                return await self._read_events_dropping_oldest(owner, layer, name)
+            on_event = owner._on_event
             while True:
                 await on_event(await layer.receive(name))
         except Exception as exc:
             self._fail(exc)
 
-    async def _read_events_dropping_oldest(self, layer: ChannelLayer, name: str) -> None:
+    async def _read_events_dropping_oldest(
+        self, owner: ConnectionOwner, layer: ChannelLayer, name: str
+    ) -> None:
         # Opt-in slow-client policy: the layer is drained at once into a bounded buffer
         # that a writer empties at the client's pace; when the client falls behind, the
         # oldest pushes are dropped (and counted), so it always gets the freshest ones.
-        assert self.max_outbound_events is not None
-        buffer: deque[Mapping[str, Any]] = deque(maxlen=self.max_outbound_events)
+        assert owner.max_outbound_events is not None
+        buffer: deque[Mapping[str, Any]] = deque(maxlen=owner.max_outbound_events)
         ready = asyncio.Event()
 
         async def write() -> None:
@@ -303,9 +295,9 @@ class ConnectionLoop:
                 await ready.wait()
                 ready.clear()
                 while buffer:
-                    await self._on_event(buffer.popleft())
+                    await owner._on_event(buffer.popleft())
 
-        writer = asyncio.get_running_loop().create_task(self._guarded(write))
+        writer = self._start(asyncio.get_running_loop(), write())
         try:
             while True:
                 event = await layer.receive(name)
@@ -313,63 +305,85 @@ class ConnectionLoop:
                     self.dropped_events += 1
                 buffer.append(event)
                 ready.set()
-        except Exception as exc:
-            self._fail(exc)
         finally:
             writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
 
-    def _fail(self, exc: Exception) -> None:
-        """A helper task failed: end the connection as if the main task had raised."""
+    def _drop_stalled_client(self) -> None:
+        logger.warning("%s dropped a client that stopped reading", self.name)
+        if not self.stopping:
+            self.end_code = POLICY_VIOLATION
+        self.closed = True  # a close frame would block like everything else
+        self.halt(None)
+
+    # -- stopping ----------------------------------------------------------------------
+
+    def _start(
+        self, loop: asyncio.AbstractEventLoop, work: Coroutine[Any, Any, None]
+    ) -> asyncio.Task[None]:
+        """A helper task; its failure ends the connection like one in the serving task."""
+        # A done callback rather than a wrapping coroutine: an idle connection keeps its
+        # helpers' stacks allocated, and a coroutine frame costs more than a callback.
+        helper = loop.create_task(work)
+        helper.add_done_callback(self._helper_done)
+        self._helpers = (*self._helpers, helper)
+        return helper
+
+    def _helper_done(self, helper: asyncio.Task[Any]) -> None:
+        if not helper.cancelled() and (error := helper.exception()) is not None:
+            self._fail(error)
+
+    def _fail(self, exc: BaseException) -> None:
         if self._failure is None:
             self._failure = exc
-        self._halt(None)
+        self.halt(None)
 
-    def _halt(self, code: int | None) -> None:
+    def halt(self, code: int | None) -> None:
         """End the connection: stop reading and cancel in-flight work (once).
 
-        ``code`` (a client's disconnect, a refused frame) becomes the code the disconnect
-        hook sees unless the connection was already ending or a close frame was sent.
+        ``code`` (a client's disconnect) becomes `end_code` unless the connection was
+        already ending or a close frame was sent.
         """
-        if code is not None and not self._stopping and not self._closed:
-            self._end_code = code
-        self._stopping = True
-        main = self._main
-        if main is None or self._cancelled_main:
+        if code is not None and not self.stopping and not self.closed:
+            self.end_code = code
+        self.stopping = True
+        task = self._task
+        if task is None or self._cancelled_task:
             return
-        if main is asyncio.current_task() and not self._in_handler:
-            return  # between frames: the loop sees _stopping before it reads again
-        self._cancelled_main = True
-        main.cancel()
+        if task is asyncio.current_task() and not self._in_handler:
+            return  # between frames: the loop sees `stopping` before it reads again
+        self._cancelled_task = True
+        task.cancel()
 
-    async def _stop_helpers(self, main: asyncio.Task[Any], delivered: bool) -> None:
-        self._stopping = True
+    async def _stop_helpers(
+        self, task: asyncio.Task[Any], delivered: bool, spread: FrameTasks | None
+    ) -> None:
+        self.stopping = True
         if self._watchdog is not None:
             self._watchdog.disarm()
-        self._main = None  # a late _halt must not cancel the cleanup
-        external = main.cancelling() > 0
-        if self._cancelled_main:
+        self._task = None  # a late halt must not cancel the cleanup
+        external = task.cancelling() > 0
+        if self._cancelled_task:
             if not delivered:
                 # A handler cancelled its own task (close()) and returned before it
                 # waited again: take that cancel here rather than in the cleanup.
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.sleep(0)
-            external = main.uncancel() > 0
+            external = task.uncancel() > 0
+        layer_reader = (self._layer_reader,) if self._layer_reader is not None else ()
         helpers = [
-            task
-            for task in (self._socket_task, self._layer_task)
-            if task is not None and not task.done()
+            t
+            for t in (*layer_reader, *self._helpers, *(spread.running if spread else ()))
+            if not t.done()
         ]
-        for task in helpers:
-            task.cancel()
+        for helper in helpers:
+            helper.cancel()
         if external:
             raise asyncio.CancelledError  # the server is cancelling this connection
-        for task in helpers:
+        for helper in helpers:
             try:
-                await task
+                await helper
             except asyncio.CancelledError:
-                if main.cancelling():
+                if task.cancelling():
                     raise
             except Exception:
                 logger.debug("a connection helper failed while stopping", exc_info=True)

@@ -1,24 +1,27 @@
 """`AsyncJsonWebsocketConsumer`: the framework-neutral consumer, an ASGI app per route.
 
-One connection flows one way: connect → authenticate → join groups → accept → hook, then
-client frames and layer events are served (`chanx.core._connection`) until disconnect,
-which cancels in-flight work, leaves the groups and runs the disconnect hook.
+One connection flows one way (`serve`): connect → origin, capacity, authentication → join
+groups → accept → hooks, then its `Connection` serves client frames and layer events
+until the end, which cancels in-flight work, leaves the groups and runs the disconnect
+hook. The consumer turns frames into messages and handler results into frames; the
+connection moves them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, Literal, cast
 
-import anyio
 from pydantic import ValidationError
 
-from chanx.core._admission import Admission
+from chanx.core._adapters import FrameworkAdapter, adapter_for_scope
+from chanx.core._admission import AdmissionPolicy, admit, join_or_refuse, release_slots
 from chanx.core._app import ConsumerApp
 from chanx.core._auth import AuthResult
-from chanx.core._connection import ConnectionLoop
+from chanx.core._connection import Connection
 from chanx.core._errors import (
     ErrorCode,
     describe_decode_error,
@@ -26,13 +29,13 @@ from chanx.core._errors import (
     extract_ref,
     unknown_action_detail,
 )
-from chanx.core._handshake import clip_reason
+from chanx.core._frames import shared_gate
+from chanx.core._groups import SEND_TEXT_EVENT, layer_for, numbered
 from chanx.core._hardening import PRECHECK_LENGTH, Precheck, may_be_non_finite
-from chanx.core._limits import POLICY_VIOLATION, SendWatchdog
+from chanx.core._limits import FrameGate, Refusal
 from chanx.core._messages import BaseMessage, CompleteMessage, encode_message
-from chanx.core._routing import RouteTable, build_routes, defining_namespace
-from chanx.core._scope import path_params
-from chanx.core.layers import ChannelLayer
+from chanx.core._routing import ConsumerRoutes, build_consumer_routes, defining_namespace
+from chanx.core._sends import LayerSends
 from chanx.core.types import Receive, Scope, Send
 
 __all__ = ["AsyncJsonWebsocketConsumer"]
@@ -45,33 +48,38 @@ GOING_AWAY = 1006  # the abnormal-closure code servers report for a vanished cli
 
 def _client_went_away(exc: BaseException) -> bool:
     # Servers raise an OSError (uvicorn: ClientDisconnected) from send() once the client
-    # has gone; a task group (bounded concurrency) may wrap it in an exception group.
+    # has gone.
     if isinstance(exc, BaseExceptionGroup):
         return all(_client_went_away(inner) for inner in exc.exceptions)
     return isinstance(exc, OSError)
 
 
-class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
+async def _uncancellable(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` to the end even if this task is cancelled meanwhile, then re-raise."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
+
+
+class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
     """A typed WebSocket endpoint: decorate methods, mount ``as_asgi()`` on a route.
 
     Class options:
-        channel_layer_alias: Layer alias for groups and events (None: no layer).
-        authenticator_class: Runs before accept; a rejection closes with 4401/4403.
-        groups: Groups joined before accept (override `get_groups` for dynamic ones).
+        channel_layer_alias, groups, framework: the layer options (`LayerSends`).
+        authenticator_class, allowed_origins, max_connections, max_connections_per_key,
+        reject_in_handshake, send_auth_error: who may connect (`AdmissionPolicy`).
         subprotocols: Subprotocols this endpoint speaks; the first one the client offers wins.
         send_completion: Send ``{"action": "complete"}`` after every handled frame.
+        send_seq: Number the pushes (frames a layer event caused: broadcasts and
+            ``@event_handler`` results) ``"seq": 1, 2, ...`` per connection; a gap means
+            pushes were dropped for this connection (``max_outbound_events``).
         max_concurrent_frames: Frames handled at once; 1 keeps strict order.
         max_pending_frames: Frames read ahead while a handler runs; when full, reading
             pauses, so the server's flow control slows the client down.
-        reject_in_handshake: Deny failed authentication with HTTP 401/403 during the
-            handshake instead of accepting and closing with 4401/4403 (browsers cannot
-            read the reason of a handshake denial).
-        send_auth_error: Send an error frame before closing a rejected socket.
         emits: Messages the server pushes on its own, for documentation.
-        allowed_origins: Origins (exact, ``https://*.example.com`` globs or ``*``) a browser
-            may connect from; others are denied in the handshake. None: no check.
-        max_connections: Open connections of this class per process; more are closed
-            with 1013 after an ``overloaded`` error frame. None: no limit.
         max_frame_bytes: Largest client frame; a larger one closes with 1009, or gets a
             ``frame_too_large`` error frame when ``oversized_frames = "error"``.
         rate_limit: ``(frames_per_second, burst)``; a frame over it gets a
@@ -89,6 +97,7 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
 
     subprotocols: ClassVar[Sequence[str]] = ()
     send_completion: ClassVar[bool] = False
+    send_seq: ClassVar[bool] = False
     max_concurrent_frames: ClassVar[int] = 1
     max_pending_frames: ClassVar[int] = 64
     emits: ClassVar[Sequence[type[BaseMessage]]] = ()
@@ -99,9 +108,9 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
     # A healthy client's TCP window never stays full this long: a send blocked for 30 s
     # means it stopped reading or vanished without closing (docs/production.md).
     slow_client_timeout: ClassVar[float | None] = 30.0
+    max_outbound_events: ClassVar[int | None] = None
 
-    _ws_routes: ClassVar[RouteTable]
-    _event_routes: ClassVar[RouteTable]
+    _chanx_routes: ClassVar[ConsumerRoutes]
     _validate_frame: ClassVar[staticmethod[[str | bytes], Any]]
     _validate_event: ClassVar[staticmethod[[Any], Any]]
     _precheck_frame: ClassVar[staticmethod[[str | bytes], Any]]
@@ -111,8 +120,9 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
     user: Any
     auth_result: AuthResult | None
     path_params: dict[str, Any]
-    channel_layer: ChannelLayer | None
-    channel_name: str | None
+    #: Pushes sent with a ``seq`` on this connection (``send_seq``).
+    pushes_sent: int = 0
+    _connection: Connection
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -120,11 +130,10 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
 
     @classmethod
     def _compile_routes(cls, namespace: dict[str, Any]) -> None:
-        cls._ws_routes = build_routes(cls, "ws", namespace)
-        cls._event_routes = build_routes(cls, "event", namespace)
-        cls._validate_frame = staticmethod(cls._ws_routes.validate_json)
-        cls._validate_event = staticmethod(cls._event_routes.validate_python)
-        precheck = Precheck(cls._ws_routes.decoder, cls._ws_routes.models)
+        routes = cls._chanx_routes = build_consumer_routes(cls, namespace)
+        cls._validate_frame = staticmethod(routes.ws.validate_json)
+        cls._validate_event = staticmethod(routes.event.validate_python)
+        precheck = Precheck(routes.ws.decoder, routes.ws.models)
         cls._precheck_frame = staticmethod(precheck.validate_json)
         cls._float_models = precheck.float_models
 
@@ -139,13 +148,7 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
         self.user = None
         self.auth_result = None
         self.path_params = {}
-        self.channel_layer = None
-        self.channel_name = None
-        self._joined: dict[str, None] = {}
-        self._accepted = False
-        self._closed = False
-        self._end_code = 1000
-        self._watchdog: SendWatchdog | None = None
+        self._joined = {}
 
     @classmethod
     def as_asgi(cls, **initkwargs: Any) -> ConsumerApp:
@@ -164,69 +167,88 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
         """Pick the subprotocol to accept from those the client ``offered``."""
         return next((p for p in offered if p in self.subprotocols), None)
 
+    async def get_groups(self) -> Sequence[str]:
+        """Groups to join before accept; defaults to the ``groups`` class attribute."""
+        return list(self.groups)
+
+    async def on_accept(self) -> None:
+        """Called right after the handshake is accepted, before `on_connect`.
+
+        For framework adapters (chanx-django sends its authentication frame here);
+        applications use `on_connect`. Overrides call ``super().on_accept()``.
+        """
+
     async def on_connect(self) -> None:
         """Called once accepted, before any frame is handled."""
 
     async def on_disconnect(self, code: int) -> None:
         """Called after the connection ended and the groups were left."""
 
-    # -- the connection ----------------------------------------------------------------
+    # -- the connection, from connect to cleanup ---------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one WebSocket connection."""
+        """Serve one WebSocket connection (`as_asgi` apps call `serve` directly)."""
+        adapter = type(self).framework
+        await self.serve(scope, receive, send, adapter or adapter_for_scope(scope))
+
+    async def serve(
+        self, scope: Scope, receive: Receive, send: Send, adapter: FrameworkAdapter | None
+    ) -> None:
+        """Serve one connection that ``adapter``'s framework routed (None: no framework).
+
+        The adapter supplies the path parameters and resolves the layer alias; an app
+        from `as_asgi` decides it once, on its first connection.
+        """
         if scope["type"] != "websocket":
             raise RuntimeError(f"expected a websocket scope, but got {scope['type']!r}")
         self.scope = scope
-        self._receive = receive
-        self._send = send
-        self.path_params = path_params(scope)
+        if adapter is not None:
+            self.path_params = dict(adapter.path_params(scope))
         self.user = scope.get("user")
-        if (await receive())["type"] != "websocket.connect":
+        connection = self._connection = Connection(receive, send, type(self).__qualname__)
+        if not await connection.receive_connect():
             return
         owner = type(self)
-        if not await self._admit_connection(owner):
+        if not await admit(self, connection, owner):
             return
         # The connection is served in this frame rather than in a helper coroutine: each
         # frame on an idle connection's stack stays allocated as long as it is open.
         try:
-            if not await self._join_or_refuse():
-                return
-            await self._send(
-                {
-                    "type": "websocket.accept",
-                    "subprotocol": self.select_subprotocol(scope.get("subprotocols") or ()),
-                }
+            alias = self.channel_layer_alias  # as_asgi(channel_layer_alias=...) may set it
+            if alias is not None:
+                layer = self.channel_layer = layer_for(adapter, alias)
+                groups = list(await self.get_groups())  # a failing get_groups is a bug: 1011
+                joined = join_or_refuse(self, connection, layer, groups, self._joined)
+                self.channel_name, admitted = await joined
+                if not admitted:
+                    return
+            await connection.accept(
+                self.select_subprotocol(scope.get("subprotocols") or ()), self.slow_client_timeout
             )
-            self._accepted = True
-            if self.slow_client_timeout is not None:
-                self._watchdog = SendWatchdog(self.slow_client_timeout)
-                self._send = self._watchdog.wrap(self._send)
+            await self.on_accept()
             await self.on_connect()
-            await self._serve()
+            await connection.serve(self, self._frame_gate(), self.channel_layer, self.channel_name)
         except Exception as exc:
             if _client_went_away(exc):
                 logger.debug("%s: the client went away", type(self).__qualname__, exc_info=True)
-                self._closed = True
-                self._end_code = GOING_AWAY
+                connection.closed = True
+                connection.end_code = GOING_AWAY
                 return
             logger.exception("%s failed; closing with 1011", type(self).__qualname__)
-            self._end_code = INTERNAL_ERROR
-            await self._try_close(INTERNAL_ERROR, "internal error")
+            connection.end_code = INTERNAL_ERROR
+            await connection.send_close(INTERNAL_ERROR, "internal error")
         finally:
             try:
-                with anyio.CancelScope(shield=True):
-                    await self._cleanup(self._end_code)
+                await _uncancellable(self._cleanup(connection))
             finally:
-                self._release_slots(owner)
+                release_slots(self, owner)
 
-    def _drop_stalled_client(self) -> None:
-        logger.warning("%s dropped a client that stopped reading", type(self).__qualname__)
-        if not self._stopping:
-            self._end_code = POLICY_VIOLATION
-        self._closed = True  # a close frame would block like everything else
-        self._halt(None)
+    def _frame_gate(self) -> FrameGate | None:
+        close_oversized = self.oversized_frames == "close"
+        limit, after = self.rate_limit, self.rate_limit_close_after
+        return shared_gate(self.max_frame_bytes, close_oversized, limit, after)
 
-    async def _cleanup(self, code: int) -> None:
+    async def _cleanup(self, connection: Connection) -> None:
         layer, name = self.channel_layer, self.channel_name
         if layer is not None and name is not None:
             for group in list(self._joined):
@@ -235,29 +257,30 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
                 except Exception:
                     logger.exception("could not leave group %r", group)
             self._joined.clear()
-        if self._accepted:
+        if connection.accepted:
             try:
-                await self.on_disconnect(code)
+                await self.on_disconnect(connection.end_code)
             except Exception:
                 logger.exception("%s.on_disconnect failed", type(self).__qualname__)
 
-    # -- client frames -----------------------------------------------------------------
+    # -- frames in (what the connection hands over) ------------------------------------
 
     async def _on_frame(self, data: str | bytes | None, binary: bool) -> None:
         if binary or data is None:
             detail = "binary frames are not accepted; send JSON text"
             await self._send_text(encode_error(ErrorCode.BINARY_FRAME, detail))
             return await self._complete(None)
-        routes = self._ws_routes
+        routes = self._chanx_routes.ws
         try:
             # The pre-check bounds the cost of a hostile frame; see chanx.core._hardening.
-            checked = len(data) > PRECHECK_LENGTH
-            if checked:
+            if len(data) > PRECHECK_LENGTH:
                 self._precheck_frame(data)
-            message = self._validate_frame(data)
-            floats = not checked and type(message) in self._float_models
-            if floats and may_be_non_finite(cast(str, data)):
-                self._precheck_frame(data)
+                message = self._validate_frame(data)
+            else:
+                message = self._validate_frame(data)
+                floats = self._float_models  # most consumers have none: one lookup
+                if floats and type(message) in floats and may_be_non_finite(cast(str, data)):
+                    self._precheck_frame(data)
         except ValidationError as exc:
             code, detail, errors = describe_decode_error(exc, routes.by_key)
             ref = extract_ref(data) if code != ErrorCode.INVALID_JSON else None
@@ -265,12 +288,13 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
             return await self._complete(ref)
         except Exception:  # a validator raised something pydantic does not convert
             logger.exception("%s: validating a frame failed", type(self).__qualname__)
-            detail = "the frame could not be validated; the error was logged"
-            await self._send_text(encode_error(ErrorCode.HANDLER_ERROR, detail))
-            return await self._complete(None)
+            detail, ref = "the frame could not be validated (logged)", extract_ref(data)
+            await self._send_text(encode_error(ErrorCode.HANDLER_ERROR, detail, ref=ref))
+            return await self._complete(ref)
         ref = message.ref
-        handler = routes.by_key.get(message.action)
-        if handler is None:  # a placeholder of a consumer with fewer than two handlers
+        try:
+            handler = routes.by_key[message.action]
+        except KeyError:  # a placeholder of a consumer with fewer than two handlers
             detail = unknown_action_detail(message.action, routes.by_key)
             await self._send_text(encode_error(ErrorCode.UNKNOWN_ACTION, detail, ref=ref))
             return await self._complete(ref)
@@ -284,18 +308,62 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
             if result is None:
                 pass
             elif isinstance(result, BaseMessage) and (ref is None or result.ref is not None):
-                # the common reply: one message, nothing to add, so no generic path
-                await self._send({"type": "websocket.send", "text": encode_message(result)})
+                # The common reply, one message with nothing to add: straight to the
+                # socket's send, without the generic path below (a measured share of the
+                # per-frame cost; docs/performance.md).
+                text = encode_message(result)
+                await self._connection.send({"type": "websocket.send", "text": text})
             else:
                 await self._send_result(result, ref)
         if self.send_completion:
             await self._complete(ref)
 
+    async def _on_refused(self, refusal: Refusal) -> None:
+        await self._send_text(encode_error(refusal.error_code, refusal.detail))
+        await self._complete(None)
+
+    async def _on_event(self, event: Mapping[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == SEND_TEXT_EVENT:
+            if event.get("exclude") != self.channel_name:
+                await self._push_text(event["text"])
+            return
+        handler = self._chanx_routes.event.by_key.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            logger.warning("%s dropped an event of unknown type %r", type(self).__qualname__, kind)
+            return
+        try:
+            model = self._validate_event(event)
+        except ValidationError as exc:
+            logger.warning("%s dropped an invalid %r event: %s", type(self).__qualname__, kind, exc)
+            return
+        try:
+            result = await handler.func(self, model)
+            if result is not None:
+                await self._send_result(result, push=True)
+        except Exception:
+            logger.exception("event handler %s failed", handler.qualname)
+
+    # -- sending -----------------------------------------------------------------------
+
+    async def _send_text(self, text: str) -> None:
+        await self._connection.send({"type": "websocket.send", "text": text})
+
+    async def _push_text(self, text: str) -> None:
+        """Send a push (a frame a layer event caused), numbered when ``send_seq`` is on."""
+        if self.send_seq:
+            self.pushes_sent += 1
+            # dropped pushes count too, so the client sees the gap
+            text = numbered(text, self.pushes_sent + self._connection.dropped_events)
+        await self._send_text(text)
+
     async def _complete(self, ref: str | int | None) -> None:
         if self.send_completion:
             await self._send_text(CompleteMessage(ref=ref).model_dump_json())
 
-    async def _send_result(self, result: Any, ref: str | int | None = None) -> None:
+    async def _send_result(
+        self, result: Any, ref: str | int | None = None, *, push: bool = False
+    ) -> None:
         items = (result,) if isinstance(result, BaseMessage) else result
         if not isinstance(items, (list, tuple)):
             raise TypeError(
@@ -306,12 +374,8 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
                 raise TypeError(f"expected a BaseMessage to send, but got {item!r}")
             if ref is not None and item.ref is None:
                 item = item.model_copy(update={"ref": ref})
-            await self._send_text(encode_message(item))
-
-    # -- sending -----------------------------------------------------------------------
-
-    async def _send_text(self, text: str) -> None:
-        await self._send({"type": "websocket.send", "text": text})
+            text = encode_message(item)
+            await (self._push_text(text) if push else self._send_text(text))
 
     async def send_message(self, message: BaseMessage) -> None:
         """Send one message to this connection's client."""
@@ -323,20 +387,13 @@ class AsyncJsonWebsocketConsumer(ConnectionLoop, Admission):
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Close the connection; in-flight work of this connection is cancelled."""
-        self._end_code = code
-        await self._try_close(code, reason)
-        self._halt(None)
+        await self._connection.close(code, reason)
 
-    async def _try_close(self, code: int, reason: str | None) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            await self._send(
-                {"type": "websocket.close", "code": code, "reason": clip_reason(reason)}
-            )
-        except Exception:  # the client may already be gone
-            logger.debug("close after the client left", exc_info=True)
+    @property
+    def dropped_events(self) -> int:
+        """Layer pushes dropped by the ``max_outbound_events`` policy on this connection."""
+        connection = getattr(self, "_connection", None)
+        return connection.dropped_events if connection is not None else 0
 
 
 AsyncJsonWebsocketConsumer._compile_routes({})

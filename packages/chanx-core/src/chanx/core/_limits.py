@@ -218,7 +218,9 @@ class SendWatchdog:
     by one sweeper task per event loop, not by a task per connection.
     """
 
-    __slots__ = ("in_flight", "limit", "on_stall", "started")
+    # One object per connection, callable in place of the send it watches: cheaper than
+    # a closure over it (the default timeout puts one on every connection).
+    __slots__ = ("in_flight", "limit", "on_stall", "send", "started")
 
     def __init__(self, limit: float) -> None:
         if limit <= 0:
@@ -227,26 +229,32 @@ class SendWatchdog:
         self.in_flight = 0
         self.started: float | None = None
         self.on_stall: Callable[[], None] | None = None
+        self.send: Send | None = None
 
     def wrap(self, send: Send) -> Send:
-        """``send``, timed."""
+        """``send``, timed (this watchdog, which calls ``send``)."""
+        self.send = send
+        return self
 
-        async def watched(message: Message) -> None:
-            self.in_flight += 1
-            if self.started is None:
-                self.started = time.monotonic()
-            try:
-                await send(message)
-            finally:
-                self.in_flight -= 1
-                # progress was made: another blocked send starts its clock anew
-                self.started = time.monotonic() if self.in_flight else None
-
-        return watched
+    async def __call__(self, message: Message) -> None:
+        """Send ``message`` through the wrapped send, noting when it started to block."""
+        assert self.send is not None, "wrap() a send first"
+        self.in_flight += 1
+        if self.started is None:
+            # The sweeper's clock, not time.monotonic(): this runs on every send, and a
+            # start up to one tick early is allowed for when stalls are judged.
+            self.started = _clock[0]
+        try:
+            await self.send(message)
+        finally:
+            self.in_flight -= 1
+            # progress was made: another blocked send starts its clock anew
+            self.started = _clock[0] if self.in_flight else None
 
     def arm(self, on_stall: Callable[[], None]) -> None:
         """Call ``on_stall`` (once) when a send has been blocked for ``limit`` seconds."""
         self.on_stall = on_stall
+        _clock[0] = time.monotonic()  # the clock may have stood still while nothing was armed
         loop = asyncio.get_running_loop()
         sweeper = _sweepers.get(loop)
         if sweeper is None:
@@ -289,11 +297,13 @@ class _Sweeper:
     async def run(self) -> None:
         while True:
             await asyncio.sleep(self.tick)
-            now = time.monotonic()
+            now = _clock[0] = time.monotonic()
+            # a start was noted on a clock up to one tick behind: allow for it
+            slack = self.tick
             stalled = [
                 watchdog
                 for watchdog in self.watched
-                if watchdog.started is not None and now - watchdog.started > watchdog.limit
+                if watchdog.started is not None and now - watchdog.started > watchdog.limit + slack
             ]
             for watchdog in stalled:
                 on_stall = watchdog.on_stall
@@ -306,6 +316,9 @@ class _Sweeper:
                         logger.exception("dropping a stalled client failed")
 
 
+# Seconds on the monotonic clock as of the last sweep (or arm): what sends note as their
+# start, so that a send costs no clock read.
+_clock = [time.monotonic()]
 _sweepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Sweeper] = (
     weakref.WeakKeyDictionary()
 )

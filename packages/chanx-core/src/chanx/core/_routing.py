@@ -19,12 +19,32 @@ from pydantic import Field, TypeAdapter
 from chanx.core._decorators import MARK_ATTRIBUTE, HandlerKind, HandlerMark
 from chanx.core._messages import BaseEvent, BaseMessage, literal_values
 
-__all__ = ["Handler", "RouteTable", "build_routes", "defining_namespace", "flatten_union"]
+__all__ = [
+    "ROUTES_ATTRIBUTE",
+    "ConsumerRoutes",
+    "Handler",
+    "RouteTable",
+    "build_consumer_routes",
+    "build_routes",
+    "defining_namespace",
+    "flatten_union",
+    "routes_of",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class Handler:
-    """One decorated method with its resolved message types."""
+    """One decorated method with its resolved message types.
+
+    Attributes:
+        name: The method's name.
+        kind: ``"ws"`` for a `ws_handler`, ``"event"`` for an `event_handler`.
+        func: The undecorated function (call it as ``func(consumer, message)``).
+        input_types: The message (or event) classes it accepts.
+        output_type: Its declared return type (None when it returns nothing).
+        keys: The ``action`` (or event ``type``) values routed to it.
+        owner: The class that defines the method.
+    """
 
     name: str
     kind: HandlerKind
@@ -48,7 +68,11 @@ class Handler:
 
 @dataclass(frozen=True, slots=True)
 class RouteTable:
-    """Handlers of one kind, indexed by discriminator value, with their compiled decoder."""
+    """Handlers of one kind, indexed by discriminator value, with their compiled decoder.
+
+    ``decoder`` is the pydantic ``TypeAdapter`` of the discriminated union of the inbound
+    models; ``validate_json`` is what the consumer runs on each client frame.
+    """
 
     kind: HandlerKind
     handlers: tuple[Handler, ...]
@@ -196,3 +220,45 @@ def build_routes(cls: type, kind: HandlerKind, localns: Mapping[str, Any]) -> Ro
         handlers.append(handler)
     models = tuple(dict.fromkeys(t for h in handlers for t in h.input_types))
     return RouteTable(kind, tuple(handlers), by_key, _decoder(kind, models))
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerRoutes:
+    """A consumer class's handlers, read-only: ``ws`` by action, ``event`` by event type."""
+
+    ws: RouteTable
+    event: RouteTable
+
+    @property
+    def handlers(self) -> tuple[Handler, ...]:
+        """Every handler: the ``ws`` ones first, then the ``event`` ones."""
+        return self.ws.handlers + self.event.handlers
+
+
+#: The class attribute the consumer keeps its `ConsumerRoutes` under.
+ROUTES_ATTRIBUTE = "_chanx_routes"
+
+
+def routes_of(consumer: object) -> ConsumerRoutes:
+    """The route table of a consumer class (or of the app its ``as_asgi()`` returned).
+
+    Documentation tools, the CLI, test strategies and adapters read handlers here::
+
+        for handler in routes_of(ChatConsumer).ws.handlers:
+            print(handler.keys, handler.input_types, handler.output_type)
+
+    Raises:
+        TypeError: ``consumer`` is not a Chanx consumer class or its app.
+    """
+    owner = getattr(consumer, "consumer_class", consumer)
+    routes = getattr(owner, ROUTES_ATTRIBUTE, None) if isinstance(owner, type) else None
+    if not isinstance(routes, ConsumerRoutes):
+        raise TypeError(
+            f"expected a Chanx consumer class or its as_asgi() app, but got {consumer!r}"
+        )
+    return routes
+
+
+def build_consumer_routes(cls: type, localns: Mapping[str, Any]) -> ConsumerRoutes:
+    """Both route tables of ``cls``."""
+    return ConsumerRoutes(build_routes(cls, "ws", localns), build_routes(cls, "event", localns))

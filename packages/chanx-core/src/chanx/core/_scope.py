@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl
 
 from chanx.core.types import Scope
 
-__all__ = ["get_cookie", "get_header", "get_query_param", "path_params"]
+__all__ = ["get_cookie", "get_header", "get_query_param"]
 
 
 def get_header(scope: Scope, name: str) -> str | None:
@@ -38,11 +38,3 @@ def get_cookie(scope: Scope, name: str) -> str | None:
         if sep and key == name:
             return value.strip().strip('"')
     return None
-
-
-def path_params(scope: Scope) -> dict[str, object]:
-    """Path parameters: Starlette's ``path_params`` or Channels' ``url_route`` kwargs."""
-    params = scope.get("path_params")
-    if params is None:
-        params = scope.get("url_route", {}).get("kwargs", {})
-    return dict(params)

@@ -8,16 +8,16 @@ the process is not serving Django and every method declines.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from chanx.core.types import Scope
 
 if TYPE_CHECKING:
-    from chanx.core._adapters import WebsocketRoute
+    from chanx.core import WebsocketRoute
     from chanx.core.layers import ChannelLayer
 
-__all__ = ["DjangoAdapter"]
+__all__ = ["DjangoAdapter", "channels_layer", "django_configured", "url_route_kwargs"]
 
 
 def django_configured() -> bool:
@@ -29,6 +29,11 @@ def django_configured() -> bool:
 def _is_channels_user(value: object) -> bool:
     auth = sys.modules.get("channels.auth")
     return auth is not None and isinstance(value, auth.UserLazyObject)
+
+
+def url_route_kwargs(scope: Scope) -> dict[str, Any]:
+    """The keyword arguments Channels' ``URLRouter`` matched (``scope["url_route"]``)."""
+    return dict(scope.get("url_route", {}).get("kwargs", {}))
 
 
 def channels_layer(alias: str) -> ChannelLayer | None:
@@ -57,9 +62,31 @@ class DjangoAdapter:
         """Whether Channels routed this connection."""
         return "url_route" in scope or _is_channels_user(scope.get("user"))
 
+    def path_params(self, scope: Scope) -> dict[str, Any]:
+        """The URL kwargs Channels' ``URLRouter`` matched."""
+        return url_route_kwargs(scope)
+
     def get_channel_layer(self, alias: str) -> ChannelLayer | None:
         """Channels' layer for ``alias``, or None when Django does not configure it."""
         return channels_layer(alias)
+
+    def override_channel_layer(self, alias: str, layer: ChannelLayer) -> Callable[[], None] | None:
+        """Have Channels hand out ``layer`` for ``alias`` when ``CHANNEL_LAYERS`` names it."""
+        if not django_configured() or "channels.layers" not in sys.modules:
+            return None
+        from channels.layers import channel_layers
+
+        if alias not in channel_layers:
+            return None
+        previous = channel_layers.set(alias, layer)
+
+        def undo() -> None:
+            if previous is None:
+                channel_layers.backends.pop(alias, None)
+            else:
+                channel_layers.set(alias, previous)
+
+        return undo
 
     def handles_app(self, app: object) -> bool:
         """Whether ``app`` is a Channels router, or Channels middleware around one."""

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from chanx.core import AuthResult, BaseAuthenticator, Credential
-from chanx.core._scope import path_params
 from chanx.core.types import Scope
+from chanx.django._adapter import url_route_kwargs
 
 __all__ = ["DjangoAuthResult", "DjangoAuthenticator"]
 
@@ -82,13 +82,9 @@ class DjangoAuthenticator(DRFOptions, BaseAuthenticator):
     kwargs: dict[str, Any]
     args: tuple[Any, ...]
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "credentials" not in vars(cls):
-            cls.credentials = cls._default_credentials()
-
     @classmethod
-    def _default_credentials(cls) -> tuple[Credential, ...]:
+    def default_credentials(cls) -> tuple[Credential, ...]:
+        """The credentials of the DRF authentication classes and the token query parameter."""
         found = [
             _KNOWN_CREDENTIALS[klass.__name__]
             for klass in cls.authentication_classes or ()
@@ -212,7 +208,7 @@ class DjangoAuthenticator(DRFOptions, BaseAuthenticator):
             scope, token_query_param=self.token_query_param, token_keyword=self.token_keyword
         )
         self.request = request = Request(http_request, authenticators=self.get_authenticators())
-        self.kwargs = path_params(scope)
+        self.kwargs = url_route_kwargs(scope)
         self.args = tuple(scope.get("url_route", {}).get("args", ()))
         try:
             user = request.user  # runs the authentication classes
@@ -229,6 +225,3 @@ class DjangoAuthenticator(DRFOptions, BaseAuthenticator):
         except Http404:
             return DjangoAuthResult(False, close_code=FORBIDDEN, reason="Not found.")
         return DjangoAuthResult(True, user=user, obj=obj)
-
-
-DjangoAuthenticator.credentials = DjangoAuthenticator._default_credentials()

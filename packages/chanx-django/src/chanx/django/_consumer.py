@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from types import EllipsisType
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from chanx.core import AsyncJsonWebsocketConsumer as CoreConsumer
-from chanx.core import BaseMessage
-from chanx.core._adapters import resolve_channel_layer
-from chanx.core.layers import ChannelLayer
-from chanx.core.types import Message, Receive, Scope, Send
-from chanx.django._adapter import channels_layer
+from chanx.core import BaseMessage, FrameworkAdapter
+from chanx.django._adapter import DjangoAdapter
 from chanx.django._auth import DRF_OPTIONS, DjangoAuthenticator, DRFOptions
 from chanx.django._messages import AuthenticatedMessage, AuthenticatedPayload
 from chanx.django._settings import chanx_settings
@@ -40,6 +36,7 @@ class AsyncJsonWebsocketConsumer(DRFOptions, CoreConsumer):
     ``self.user``, the object checked for object permissions ``self.obj``.
     """
 
+    framework: ClassVar[FrameworkAdapter | None] = DjangoAdapter()
     _options_from_settings: ClassVar[frozenset[str]] = frozenset(_SETTING_OPTIONS)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -70,20 +67,6 @@ class AsyncJsonWebsocketConsumer(DRFOptions, CoreConsumer):
             current = chanx_settings()
             for name in from_settings:
                 setattr(self, name, getattr(current, _SETTING_OPTIONS[name]))
-
-    @classmethod
-    def get_layer(
-        cls, scope: Scope | None = None, *, alias: str | EllipsisType | None = ...
-    ) -> ChannelLayer | None:
-        """The layer ``CHANNEL_LAYERS`` names ``alias``, else Chanx's registry.
-
-        ``alias`` defaults to ``channel_layer_alias``.
-        """
-        name = cls.channel_layer_alias if alias is ... else alias
-        if name is None:
-            return None
-        layer = channels_layer(name)
-        return layer if layer is not None else resolve_channel_layer(name, scope)
 
     def is_same_origin(self, origin: str) -> bool:
         """The Host header's origin, or a host in ``ALLOWED_HOSTS``.
@@ -120,29 +103,16 @@ class AsyncJsonWebsocketConsumer(DRFOptions, CoreConsumer):
             )
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one connection (through Channels' routing and middleware)."""
-        if self.authenticator_class is not None and chanx_settings().SEND_AUTHENTICATION_MESSAGE:
-            send = self._announcing(send)
-        await super().__call__(scope, receive, send)
-
-    def _announcing(self, send: Send) -> Send:
-        """Wrap ``send`` to follow a successful accept with the authentication frame."""
-
-        async def send_then_announce(message: Message) -> None:
-            await send(message)
-            if message["type"] != "websocket.accept":
-                return
-            # Only until accept: afterwards frames go straight to the server's send.
-            self._send = send
-            if self.auth_result is not None and self.auth_result.ok:
-                frame = self.get_authentication_message()
-                if frame is not None:
-                    await send(
-                        {"type": "websocket.send", "text": frame.model_dump_json(by_alias=True)}
-                    )
-
-        return send_then_announce
+    async def on_accept(self) -> None:
+        """Send the authentication frame when ``SEND_AUTHENTICATION_MESSAGE`` is on."""
+        await super().on_accept()
+        result = self.auth_result
+        if self.authenticator_class is None or result is None or not result.ok:
+            return
+        if chanx_settings().SEND_AUTHENTICATION_MESSAGE:
+            frame = self.get_authentication_message()
+            if frame is not None:
+                await self.send_message(frame)
 
 
 # every class of the base consumer (core mixins included) is not a user class

@@ -1,23 +1,23 @@
 r"""Walking a Channels application to list its Chanx consumers and their path templates.
 
-Django patterns become the templates core's AsyncAPI builder reads, keeping what each
-parameter accepts: ``ws/chat/<int:room_id>/`` reads ``/ws/chat/{room_id:int}/`` (likewise
-``str``, ``slug``, ``uuid``, ``path``); a custom converter's regex, and the named groups of
-``re_path(r"^ws/chat/(?P<room_id>\w+)/$")``, stay regex groups
-(``/ws/chat/(?P<room_id>\w+)/``); both become ``{room_id}`` in the document's address.
+Each Django pattern goes through core's one route-syntax reader (`route_template`), which
+keeps what each parameter accepts: ``ws/chat/<int:room_id>/`` reads ``/ws/chat/{room_id}/``
+with ``room_id`` an ``int`` (likewise ``str``, ``slug``, ``uuid``, ``path``); a custom
+converter is handed over as its regex, and the named groups of
+``re_path(r"^ws/chat/(?P<room_id>\w+)/$")`` become ``{room_id}`` of type ``regex \w+``.
 """
 
 # mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from channels.routing import ProtocolTypeRouter, URLRouter
 
-from chanx.core import AsyncJsonWebsocketConsumer
-from chanx.core._adapters import WebsocketRoute
-from django.urls.resolvers import RegexPattern, RoutePattern
+from chanx.core import AsyncJsonWebsocketConsumer, WebsocketRoute
+from chanx.core.adapters import route_template
+from django.urls.resolvers import RoutePattern
 
 __all__ = ["find_router", "iter_routes", "pattern_template"]
 
@@ -50,57 +50,25 @@ def find_router(app: object) -> ProtocolTypeRouter | URLRouter | None:
     return found if isinstance(found, (ProtocolTypeRouter, URLRouter)) else None
 
 
-def _regex_template(regex: str) -> str:
-    """Drop a URL regex's anchors and unescape its literals; named groups stay as they are."""
-    out: list[str] = []
-    i, end = 0, len(regex)
-    while i < end:
-        char = regex[i]
-        if regex.startswith("(?P<", i):
-            start = i
-            close = regex.index(">", i)
-            depth, i = 1, close + 1
-            while i < end and depth:
-                if regex[i] == "\\":
-                    i += 1
-                elif regex[i] == "(":
-                    depth += 1
-                elif regex[i] == ")":
-                    depth -= 1
-                i += 1
-            out.append(regex[start:i])
-            continue
-        if char == "\\" and i + 1 < end:
-            following = regex[i + 1]
-            if following in "AZ":
-                i += 2
-                continue
-            out.append(following)
-            i += 2
-            continue
-        if (char == "^" and i == 0) or (char == "$" and i == end - 1):
-            i += 1
-            continue
-        out.append(char)
-        i += 1
-    return "".join(out)
+def pattern_template(pattern: object) -> tuple[str, dict[str, str]]:
+    """A Django URL pattern (``RoutePattern`` or ``RegexPattern``) as a ``{name}`` template.
 
-
-def pattern_template(pattern: object) -> str:
-    """The path template of a Django URL pattern (``RoutePattern`` or ``RegexPattern``)."""
+    Both print as the text they were written as; core's one route-syntax reader turns
+    that into the template and each parameter's type (``int``, ``slug``...; a custom
+    converter is handed over as its regex, the one thing about it Django knows).
+    """
+    text = str(pattern)
     if isinstance(pattern, RoutePattern):
         converters = pattern.converters
 
-        def parameter(match: re.Match[str]) -> str:
+        def custom(match: re.Match[str]) -> str:
             converter, name = match["converter"] or "str", match["name"]
             if converter in _BUILTIN_CONVERTERS:
-                return f"{{{name}:{converter}}}"
+                return match[0]
             return f"(?P<{name}>{converters[name].regex})"  # a registered custom converter
 
-        return _ROUTE_PARAMETER.sub(parameter, str(pattern))
-    if isinstance(pattern, RegexPattern):
-        return _regex_template(str(pattern))
-    return str(pattern)
+        text = _ROUTE_PARAMETER.sub(custom, text)
+    return route_template(text)
 
 
 def _consumer_class(callback: object) -> type[AsyncJsonWebsocketConsumer] | None:
@@ -110,22 +78,26 @@ def _consumer_class(callback: object) -> type[AsyncJsonWebsocketConsumer] | None
     return None
 
 
-def iter_routes(app: object, prefix: str = "/") -> Iterator[WebsocketRoute]:
+def iter_routes(
+    app: object, prefix: str = "/", params: Mapping[str, str] | None = None
+) -> Iterator[WebsocketRoute]:
     """Yield a `WebsocketRoute` per Chanx consumer under ``app``'s websocket branch."""
     router = find_router(app)
     if isinstance(router, ProtocolTypeRouter):
         websocket = router.application_mapping.get("websocket")
         if websocket is not None:
-            yield from iter_routes(websocket, prefix)
+            yield from iter_routes(websocket, prefix, params)
         return
     if router is None:
         return
     for route in router.routes:
-        template = prefix + pattern_template(route.pattern).lstrip("/")
+        template, found = pattern_template(route.pattern)
+        template = prefix + template.lstrip("/")
+        found = {**(params or {}), **found}
         callback = _unwrap(route.callback)
         if isinstance(callback, URLRouter):
-            yield from iter_routes(callback, template)
+            yield from iter_routes(callback, template, found)
             continue
         consumer = _consumer_class(callback)
         if consumer is not None:
-            yield WebsocketRoute(template, consumer, getattr(route, "name", None))
+            yield WebsocketRoute(template, consumer, getattr(route, "name", None), found)

@@ -1,18 +1,19 @@
 """The Starlette/FastAPI framework adapter (entry point ``chanx.adapters: fastapi``).
 
-It recognises Starlette and FastAPI apps and routers, and walks their routes (mounts and
-sub-apps included) to list the Chanx consumers mounted there.
+It recognises Starlette and FastAPI apps and routers, walks their routes (mounts and
+sub-apps included) to list the Chanx consumers mounted there, and reads the path
+parameters Starlette's router matched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Host, Mount, Router, WebSocketRoute
 
-from chanx.core._adapters import WebsocketRoute
+from chanx.core import WebsocketRoute, routes_of
 from chanx.core.layers import ChannelLayer
 from chanx.core.types import Scope
 
@@ -28,7 +29,11 @@ def _router_of(app: object) -> Router | None:
 
 def _consumer_of(endpoint: object) -> type[Any] | None:
     consumer = getattr(endpoint, "consumer_class", None)
-    return consumer if isinstance(consumer, type) and hasattr(consumer, "_ws_routes") else None
+    try:
+        routes_of(consumer)
+    except TypeError:
+        return None
+    return consumer
 
 
 def _walk(routes: list[BaseRoute], prefix: str) -> Iterator[WebsocketRoute]:
@@ -63,11 +68,26 @@ class StarletteAdapter:
     name = "fastapi"
 
     def handles_scope(self, scope: Scope) -> bool:
-        """Whether a Starlette app (FastAPI included) routed this connection."""
-        return isinstance(scope.get("app"), Starlette) or isinstance(scope.get("router"), Router)
+        """Whether a Starlette app or router (FastAPI included) routed this connection.
+
+        Starlette's routing leaves the app or router in the scope, and always the matched
+        ``path_params`` (a scope made by hand with ``path_params`` reads as Starlette's).
+        """
+        if isinstance(scope.get("app"), Starlette) or isinstance(scope.get("router"), Router):
+            return True
+        return "path_params" in scope
+
+    def path_params(self, scope: Scope) -> Mapping[str, Any]:
+        """What Starlette's router matched (``scope["path_params"]``)."""
+        params: Mapping[str, Any] = scope.get("path_params") or {}
+        return params
 
     def get_channel_layer(self, alias: str) -> ChannelLayer | None:
         """Starlette has no layer settings: Chanx's registry decides."""
+        return None
+
+    def override_channel_layer(self, alias: str, layer: ChannelLayer) -> Callable[[], None] | None:
+        """Nothing to override: Chanx's registry is Starlette's only source of layers."""
         return None
 
     def handles_app(self, app: object) -> bool:

@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 from starlette.requests import HTTPConnection
 
 from chanx.core import AsyncJsonWebsocketConsumer as CoreConsumer
-from chanx.core import ConsumerApp
+from chanx.core import ConsumerApp, FrameworkAdapter
+from chanx.fastapi._adapter import StarletteAdapter
 from chanx.fastapi._endpoint import EndpointConsumerApp, NotAnEndpoint
 
 __all__ = ["AsyncJsonWebsocketConsumer"]
@@ -21,7 +22,11 @@ class AsyncJsonWebsocketConsumer(CoreConsumer):
     ``app.websocket(path)(...)``, ``app.router.add_websocket_route(path, ...)``, an
     ``APIRouter``, a ``WebSocketRoute``, inside a ``Mount``. Path parameters arrive in
     ``self.path_params``; `connection` gives Starlette's view of the handshake request.
+    Layer aliases name layers of Chanx's registry, here and in class-level sends, even
+    when Django is configured in the same process.
     """
+
+    framework: ClassVar[FrameworkAdapter | None] = StarletteAdapter()
 
     # Given the class itself, FastAPI fails at route creation with a message naming as_asgi().
     __signature__: ClassVar[Any] = NotAnEndpoint()

@@ -34,7 +34,7 @@ class EndpointConsumerApp(ConsumerApp):
 
         async def __call__(self, *args: Any, **kwargs: Any) -> None:
             if len(args) == 3 and not kwargs:
-                await super().__call__(*args)
+                await self.serve_connection(*args)
                 return
             websocket = kwargs.get("websocket", args[0] if len(args) == 1 else None)
             if not isinstance(websocket, WebSocket):
@@ -42,7 +42,7 @@ class EndpointConsumerApp(ConsumerApp):
                     f"{self!r} takes the ASGI (scope, receive, send) or a FastAPI "
                     f"websocket=WebSocket, but got args={args!r}, kwargs={kwargs!r}"
                 )
-            await super().__call__(websocket.scope, websocket.receive, _sender(websocket))
+            await self.serve_connection(websocket.scope, websocket.receive, _sender(websocket))
 
 
 def _sender(websocket: WebSocket) -> Any:

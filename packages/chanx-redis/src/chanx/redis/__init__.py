@@ -13,6 +13,7 @@ from importlib.metadata import version as _version
 
 # First: refuses to load, saying how to fix it, under an old chanx 2.x install.
 import chanx.redis._namespace  # noqa: F401
+from chanx.redis._incidents import LossIncident
 from chanx.redis._layer import RedisChannelLayer
 from chanx.redis._serializer import JsonSerializer, MsgpackSerializer, Serializer
 from chanx.redis._stats import RedisLayerStats
@@ -21,6 +22,7 @@ __version__ = _version("chanx-redis")
 
 __all__ = [
     "JsonSerializer",
+    "LossIncident",
     "MsgpackSerializer",
     "RedisChannelLayer",
     "RedisLayerStats",

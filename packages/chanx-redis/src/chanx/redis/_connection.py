@@ -26,7 +26,14 @@ if TYPE_CHECKING:
 __all__ = ["HashRing", "Shard", "parse_hosts", "parse_url"]
 
 HostSpec = dict[str, Any]
-_LAYER_QUERY_OPTIONS = {"prefix": str, "expiry": int, "group_expiry": int, "capacity": int}
+_LAYER_QUERY_OPTIONS = {
+    "prefix": str,
+    "expiry": int,
+    "group_expiry": int,
+    "capacity": int,
+    "serializer": str,
+    "heal_interval": float,
+}
 
 
 def _split_host_port(text: str, default_port: int) -> tuple[str, int]:

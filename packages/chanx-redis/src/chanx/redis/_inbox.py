@@ -15,11 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
-import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -27,90 +24,17 @@ from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chanx.redis._connection import Shard
-from chanx.redis._incidents import Reporter
 from chanx.redis._ledger import Ledger
-from chanx.redis._scripts import split_entry
-from chanx.redis._serializer import Serializer
-from chanx.redis._stats import RedisLayerStats
+from chanx.redis._settings import BLOCK_SECONDS, Item, Settings, recover
 
 if TYPE_CHECKING:  # _wire needs hiredis, an optional dependency
     from chanx.redis._wire import Wire
 
-__all__ = ["Inbox", "Mailbox", "Puller", "Settings"]
+__all__ = ["Inbox", "Mailbox", "Puller"]
 
 logger = logging.getLogger("chanx.redis")
 
 BATCH = 512
-BLOCK_SECONDS = 1
-# (stamp in ms, message, counted: whether the capacity counts in Redis include it)
-Item = tuple[int, dict[str, Any], bool]
-
-
-class Settings:
-    """What the readers need from the layer."""
-
-    def __init__(
-        self,
-        *,
-        expiry: float,
-        capacity_for: Callable[[str], int],
-        serializer: Serializer,
-        stats: RedisLayerStats,
-        reporter: Reporter,
-        on_recovered: Callable[[Shard], Awaitable[None]],
-    ) -> None:
-        self.expiry_ms = int(expiry * 1000)
-        self.capacity_for = capacity_for
-        self.serializer = serializer
-        self.stats = stats
-        self.reporter = reporter
-        self.on_recovered = on_recovered
-        # Messages an inbox had taken in but not handed out when its event loop's state
-        # closed, by inbox and channel: the next loop to read that inbox starts with them.
-        # (Django's async_to_sync runs each call in a loop of its own.)
-        self._parked: dict[str, dict[str, list[Item]]] = {}
-        self._parked_lock = threading.Lock()
-
-    def park(self, inbox: str, suffix: str, items: list[Item]) -> None:
-        with self._parked_lock:
-            self._parked.setdefault(inbox, {}).setdefault(suffix, []).extend(items)
-
-    def unpark(self, inbox: str) -> dict[str, list[Item]]:
-        with self._parked_lock:
-            return self._parked.pop(inbox, {})
-
-    def drop_parked(self) -> None:
-        with self._parked_lock:
-            self._parked.clear()
-
-    def expired(self, stamp_ms: int) -> bool:
-        return time.time() * 1000 - stamp_ms > self.expiry_ms
-
-    def decode(self, entry: bytes, where: str) -> tuple[int, list[str], Any, bool] | None:
-        """Split and decode a stored entry; None (counted and reported) when unreadable.
-
-        One bad message (another serializer, a foreign writer) must not stop a reader.
-        """
-        try:
-            stamp, names, payload, grouped = split_entry(entry)
-        except ValueError as error:
-            self._undecodable(0, where, error)
-            return None
-        try:
-            return stamp, names, self.serializer.loads(payload), grouped
-        except Exception as error:  # any serializer's own error type
-            self._undecodable(stamp, where, error, len(names) or 1)
-            return None
-
-    def _undecodable(self, stamp_ms: int, where: str, error: Exception, count: int = 1) -> None:
-        self.stats.undecodable += count
-        name = getattr(self.serializer, "name", type(self.serializer).__name__)
-        self.reporter.occurrence(
-            "undecodable",
-            stamp_ms / 1000 if stamp_ms else time.time(),
-            f"a message for {where} could not be decoded with the {name!r} serializer and "
-            f"was skipped ({error!r}); do all processes use the same serializer setting?",
-        )
 
 
 class Mailbox:
@@ -176,35 +100,6 @@ def _cancel_requested() -> bool:
     return task is not None and task.cancelling() > 0
 
 
-async def _recover(
-    shard: Shard,
-    settings: Settings,
-    what: str,
-    error: BaseException,
-    stopped: Callable[[], bool],
-) -> None:
-    """Wait with backoff until ``shard`` answers again, logging what may have been lost."""
-    stats = settings.stats
-    stats.disconnects += 1
-    stats.possible_loss += 1
-    logger.warning(
-        "Redis connection lost while reading %s (%r): a batch in flight may be lost; reconnecting",
-        what,
-        error,
-    )
-    delay = 0.05
-    while not stopped():
-        await asyncio.sleep(delay * (0.5 + random.random()))
-        delay = min(delay * 2, 2.0)
-        try:
-            await shard.execute("PING")
-        except (RedisError, OSError):
-            continue
-        await settings.on_recovered(shard)
-        stats.reconnects += 1
-        return
-
-
 class Inbox:
     """A process inbox: its Redis list, its reader task, local mailboxes and pending acks."""
 
@@ -255,7 +150,7 @@ class Inbox:
             if box.idle() and self.mailboxes.get(suffix) is box:
                 del self.mailboxes[suffix]
             if self.settings.expired(stamp):
-                self.settings.stats.expired += 1
+                self.settings.outlived(f"{self.name}!{suffix}", stamp)
                 continue
             return message
 
@@ -294,7 +189,7 @@ class Inbox:
                     continue
                 entries = await self._pop()
             except (RedisError, OSError) as error:
-                await _recover(
+                await recover(
                     self.shard, self.settings, f"inbox {self.name!r}", error, self._stopped
                 )
                 continue
@@ -358,7 +253,7 @@ class Inbox:
                 continue
             stamp, suffixes, message, grouped = decoded
             if settings.expired(stamp):
-                settings.stats.expired += len(suffixes)
+                settings.outlived(f"inbox {self.name!r}", stamp, len(suffixes))
                 if not grouped:
                     for suffix in suffixes:
                         self.ledger.change(suffix, -1)
@@ -383,7 +278,7 @@ class Inbox:
             box = self.mailbox(suffix)
             queued = len(box.items)
             if queued >= capacity_for(f"{self.name}!{suffix}"):
-                self.settings.stats.group_drops += 1
+                self.settings.dropped(f"{self.name}!{suffix}", item[0])
             elif box.waiting > queued:
                 box.put(taken_at_once)
             else:
@@ -450,7 +345,7 @@ class Puller:
                 self._task = asyncio.get_running_loop().create_task(self._pull())
             stamp, message, _ = await self.box.get()
             if self.settings.expired(stamp):
-                self.settings.stats.expired += 1
+                self.settings.outlived(self.channel, stamp)
                 continue
             return message
 
@@ -462,7 +357,7 @@ class Puller:
                         "BLPOP", self.key, BLOCK_SECONDS, blocking=True
                     )
                 except (RedisError, OSError) as error:
-                    await _recover(
+                    await recover(
                         self.shard, self.settings, f"channel {self.channel!r}", error, self._stopped
                     )
                     continue

@@ -25,7 +25,8 @@ class LossIncident:
 
     Attributes:
         cause: what happened: ``"redis_restart"``, ``"eviction"``, ``"memberships_lost"``,
-            ``"connection_lost"`` or ``"undecodable"``.
+            ``"connection_lost"``, ``"undecodable"``, ``"group_drop"`` (a full member
+            skipped) or ``"expired"`` (a message older than ``expiry`` on arrival).
         start: the earliest moment a lost message may have been sent.
         end: the moment the layer had healed (or the last occurrence).
         count: how many messages, keys or memberships it concerned (0: unknown).
@@ -59,11 +60,21 @@ class Reporter:
         # occurrences of a repeating cause after its first, logged line
         self._open: dict[str, _Open] = {}
 
-    def incident(self, cause: str, start: float, end: float, count: int, detail: str) -> None:
-        """Log one incident whose window is known now."""
+    def incident(
+        self,
+        cause: str,
+        start: float,
+        end: float,
+        count: int,
+        detail: str,
+        *,
+        level: int = logging.WARNING,
+    ) -> None:
+        """Log one incident whose window is known now (its WARNING may have come earlier)."""
         found = LossIncident(cause, start, end, count, detail)
         self.incidents.append(found)
-        logger.warning(
+        logger.log(
+            level,
             "%s: %s (window %s-%s UTC, %.1f s)",
             cause,
             detail,

@@ -19,10 +19,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from chanx.redis._incidents import Reporter
 from chanx.redis._scripts import GROUP_RENEW, gone_key, group_key
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
     from chanx.redis._connection import Shard
     from chanx.redis._state import LoopState
 
-__all__ = ["Keeper", "Memberships"]
+__all__ = ["Keeper", "Memberships", "local_members"]
 
 logger = logging.getLogger("chanx.redis")
 
@@ -74,7 +73,7 @@ class Keeper:
         interval: float,
         stats: RedisLayerStats,
         reporter: Reporter,
-        first_look: Callable[[int, set[str]], None],
+        looked_at: set[int],
     ) -> None:
         self.state = state
         self.memberships = memberships
@@ -83,7 +82,7 @@ class Keeper:
         self.interval = interval
         self.stats = stats
         self.reporter = reporter
-        self._first_look = first_look
+        self._looked_at = looked_at
         self._servers: dict[int, _Server] = {}
         self._wake = asyncio.Event()
         self.lock = asyncio.Lock()  # one round at a time; flush waits for it
@@ -121,7 +120,7 @@ class Keeper:
             where = self.state.shards[index].spec
             if cause == "redis_restart":
                 detail = (
-                    f"Redis restarted ({where}): messages queued there were lost; "
+                    f"Redis restarted or failed over ({where}): messages queued there were lost; "
                     f"{restored} membership(s) of this process restored"
                 )
             else:
@@ -149,6 +148,16 @@ class Keeper:
     async def _check(self, index: int, shard: Shard) -> tuple[str, float, int] | None:
         try:
             info = await shard.execute("INFO")
+        except ResponseError as error:  # refused (an ACL without INFO, a proxy)
+            if index not in self._looked_at:
+                self._looked_at.add(index)
+                logger.warning(
+                    "Redis %s refused INFO (%s): restarts and evictions are noticed only "
+                    "through the memberships found missing",
+                    shard.spec,
+                    error,
+                )
+            return None
         except (RedisError, OSError):
             return None  # down: the readers report it; the next round looks again
         identity, evicted, policies = _facts(info)
@@ -165,6 +174,22 @@ class Keeper:
             self.stats.evicted_keys += evicted - seen.evicted
             return "eviction", seen.last_ok, evicted - seen.evicted
         return None
+
+    def _first_look(self, index: int, policies: set[str]) -> None:
+        """Warn once per layer and shard when Redis may evict the layer's keys."""
+        if index in self._looked_at:
+            return
+        self._looked_at.add(index)
+        risky = sorted(policy for policy in policies if policy != "noeviction")
+        if risky:
+            logger.warning(
+                "Redis %s has maxmemory-policy %s: under memory pressure it deletes layer keys "
+                "(memberships, queued messages) and messages are lost; use noeviction "
+                "(the layer restores its memberships within %.1f s and reports each eviction)",
+                self.state.shards[index].spec,
+                ",".join(risky),
+                self.interval,
+            )
 
     async def _renew(self) -> int:
         """Write this loop's memberships back; return how many were missing."""
@@ -222,6 +247,23 @@ class Keeper:
                 if channel not in members:
                     await shard.execute("ZREM", group_key(self.prefix, group), channel)
         return int(restored)
+
+
+def local_members(
+    memberships: Memberships, state: LoopState, group: str, cutoff: float
+) -> set[str]:
+    """The live channels of ``state``'s inboxes in ``group``, by the process's own table."""
+    members = memberships.get(group)
+    if not members or not state.inboxes:  # a loop that only sends (async_to_sync) reads none
+        return set()
+    now = time.time()
+    local: set[str] = set()
+    for channel, joined in members.items():
+        inbox, _, suffix = channel.partition("!")
+        reader = state.inboxes.get(inbox)
+        if reader is not None and (joined >= cutoff or reader.alive_at(suffix, now) >= cutoff):
+            local.add(channel)
+    return local
 
 
 def _chunks(

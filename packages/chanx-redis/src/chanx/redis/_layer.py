@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from chanx.core.layers import (
@@ -19,9 +19,8 @@ from chanx.core.layers import (
     require_valid_group_name,
 )
 from chanx.redis._connection import HashRing, Shard, parse_hosts, parse_url
-from chanx.redis._inbox import Settings
 from chanx.redis._incidents import Reporter
-from chanx.redis._keeper import Keeper, Memberships
+from chanx.redis._keeper import Keeper, Memberships, local_members
 from chanx.redis._scripts import (
     DELIVER,
     GROUP_ADD,
@@ -38,6 +37,7 @@ from chanx.redis._serializer import (
     Serializer,
     resolve_serializer,
 )
+from chanx.redis._settings import Settings
 from chanx.redis._state import LoopState, attach_to_loop
 from chanx.redis._stats import RedisLayerStats
 
@@ -124,7 +124,7 @@ class RedisChannelLayer:
         )
         # This process's own memberships: the truth for its own channels (see _keeper).
         self._memberships: Memberships = {}
-        self._looked_at: set[int] = set()
+        self._looked_at: set[int] = set()  # shards whose maxmemory-policy was checked
         self._keepers: weakref.WeakKeyDictionary[LoopState, Keeper] = weakref.WeakKeyDictionary()
 
     @classmethod
@@ -238,7 +238,7 @@ class RedisChannelLayer:
                 interval=self.heal_interval,
                 stats=self.stats,
                 reporter=self._reporter,
-                first_look=self._first_look,
+                looked_at=self._looked_at,
             )
         return name
 
@@ -297,17 +297,8 @@ class RedisChannelLayer:
         # This process's own members come from its own table, whatever Redis holds (it may
         # have lost them), and get the message in-process first: everything this process
         # sends to one of its own channels keeps its order, whichever method sent it.
-        local = self._local_members(state, group, cutoff)
-        # Decoding our own bytes gives each receiver the copy another process would get.
-        copy = self.serializer.loads(payload) if local else None
-        delivered = dropped = 0
-        for member in local:
-            inbox, _, suffix = member.partition("!")
-            assert copy is not None
-            if state.inboxes[inbox].deliver_local(suffix, copy, self.capacity_for(member)):
-                delivered += 1
-            else:
-                dropped += 1
+        local = local_members(self._memberships, state, group, cutoff)
+        delivered, dropped = self._deliver_here(state, local, payload)
         try:
             # Every key a script touches is named in its KEYS (Redis Cluster and ACL key
             # patterns need that), so the members are read first and delivered to in a
@@ -327,31 +318,34 @@ class RedisChannelLayer:
             if remote or lists:
                 sent, full = await self._deliver_to(state, remote, lists, head)
                 delivered, dropped = delivered + sent, dropped + full
-            for member in (m for m in others if m not in local):
-                inbox, _, suffix = member.partition("!")
-                if copy is None:
-                    copy = self.serializer.loads(payload)
-                if state.inboxes[inbox].deliver_local(suffix, copy, self.capacity_for(member)):
-                    delivered += 1
-                else:
-                    dropped += 1
+            # Channels of this loop that another process added to the group.
+            here = [m for m in others if m not in local]
+            sent, full = self._deliver_here(state, here, payload)
+            delivered, dropped = delivered + sent, dropped + full
         finally:
             self.stats.group_deliveries += delivered
             self.stats.group_drops += dropped
+            if dropped:
+                self._reporter.occurrence(
+                    "group_drop",
+                    now_ms / 1000,
+                    f"group_send to {group!r} skipped {dropped} full member(s) (their readers "
+                    "are slower than the messages come)",
+                )
 
-    def _local_members(self, state: LoopState, group: str, cutoff: float) -> set[str]:
-        """This loop's channels in ``group`` by the process's own table (live ones only)."""
-        members = self._memberships.get(group)
+    def _deliver_here(
+        self, state: LoopState, members: Collection[str], payload: bytes
+    ) -> tuple[int, int]:
+        """Hand a group message to channels this loop reads; return (delivered, dropped)."""
         if not members:
-            return set()
-        now = time.time()
-        local: set[str] = set()
-        for channel, joined in members.items():
-            inbox, _, suffix = channel.partition("!")
-            reader = state.inboxes.get(inbox)
-            if reader is not None and (joined >= cutoff or reader.alive_at(suffix, now) >= cutoff):
-                local.add(channel)
-        return local
+            return 0, 0
+        # Decoding our own bytes gives each receiver the copy another process would get.
+        copy = self.serializer.loads(payload)
+        delivered = 0
+        for member in members:
+            inbox, _, suffix = member.partition("!")
+            delivered += state.inboxes[inbox].deliver_local(suffix, copy, self.capacity_for(member))
+        return delivered, len(members) - delivered
 
     async def _deliver_to(
         self, state: LoopState, inboxes: dict[str, str], lists: list[str], head: list[Any]
@@ -421,6 +415,7 @@ class RedisChannelLayer:
         state = self._states.pop(loop, None)
         if state is not None:
             await state.aclose()
+        self._reporter.close()  # what open incidents counted since their first line
 
     def _is_local(self, channel: str) -> bool:
         inbox, bang, _ = channel.partition("!")
@@ -432,19 +427,3 @@ class RedisChannelLayer:
         keeper = self._keepers.get(state) if state is not None else None
         if keeper is not None:
             keeper.wake()
-
-    def _first_look(self, index: int, policies: set[str]) -> None:
-        """Warn once per shard when Redis may evict the layer's keys."""
-        if index in self._looked_at:
-            return
-        self._looked_at.add(index)
-        risky = sorted(policy for policy in policies if policy != "noeviction")
-        if risky:
-            logger.warning(
-                "Redis %s has maxmemory-policy %s: under memory pressure it deletes layer keys "
-                "(memberships, queued messages) and messages are lost; use noeviction "
-                "(the layer restores its memberships within %.1f s and reports each eviction)",
-                self.hosts[index],
-                ",".join(risky),
-                self.heal_interval,
-            )

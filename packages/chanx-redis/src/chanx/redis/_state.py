@@ -17,8 +17,9 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from chanx.redis._connection import HashRing, HostSpec, Shard
-from chanx.redis._inbox import Inbox, Puller, Settings
+from chanx.redis._inbox import Inbox, Puller
 from chanx.redis._scripts import channel_key, counts_key, inbox_key
+from chanx.redis._settings import Settings
 
 __all__ = ["LoopState", "attach_to_loop"]
 

@@ -1,19 +1,27 @@
-"""Testing kit for Chanx: drive any ASGI WebSocket app from an async test, in memory."""
+"""Testing kit for Chanx: drive any ASGI WebSocket app from an async test, in memory.
+
+The names load on first use: pytest imports this package for its plugin in every session,
+and that must not cost the communicator, chanx-core and pydantic when no test uses them.
+"""
 
 from __future__ import annotations
 
+import typing as _typing
+from importlib import import_module as _import_module
 from importlib.metadata import version as _version
 
 # First: refuses to load, saying how to fix it, under an old chanx 2.x install.
 import chanx.testing._namespace  # noqa: F401
-from chanx.testing._communicator import (
-    CommunicatorTimeoutError,
-    ConnectResult,
-    HandshakeRefusedError,
-    UnexpectedEventError,
-    WebsocketCommunicator,
-)
-from chanx.testing._spies import CapturedSend, CaptureLayer
+
+if _typing.TYPE_CHECKING:
+    from chanx.testing._communicator import (
+        CommunicatorTimeoutError,
+        ConnectResult,
+        HandshakeRefusedError,
+        UnexpectedEventError,
+        WebsocketCommunicator,
+    )
+    from chanx.testing._spies import CapturedSend, CaptureLayer
 
 __version__ = _version("chanx-testing")
 
@@ -27,3 +35,26 @@ __all__ = [
     "WebsocketCommunicator",
     "__version__",
 ]
+
+_HOMES = {
+    "CaptureLayer": "chanx.testing._spies",
+    "CapturedSend": "chanx.testing._spies",
+    "CommunicatorTimeoutError": "chanx.testing._communicator",
+    "ConnectResult": "chanx.testing._communicator",
+    "HandshakeRefusedError": "chanx.testing._communicator",
+    "UnexpectedEventError": "chanx.testing._communicator",
+    "WebsocketCommunicator": "chanx.testing._communicator",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'chanx.testing' has no attribute {name!r}")
+    value = getattr(_import_module(home), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,15 +1,14 @@
 """The ``chanx`` pytest plugin: fixtures for a fresh layer, communicators and layer cleanup.
 
 pytest imports this module at startup in every project that installs chanx-testing, so it
-imports nothing beyond pytest itself: web frameworks, Django and hypothesis are never
-imported by it, and the layer, spy and communicator modules load when a test asks for a
-fixture. (Importing the ``chanx.testing`` package still loads the communicator, hence
-chanx-core and pydantic.) Switch it off with ``-p no:chanx``.
+imports nothing beyond pytest itself: web frameworks, Django, hypothesis, chanx-core and
+pydantic are never imported by it (the ``chanx.testing`` package loads its names lazily),
+and the layer, spy and communicator modules load when a test asks for a fixture. Switch it
+off with ``-p no:chanx``.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -42,34 +41,21 @@ def _run_without_loop(coro: Coroutine[Any, Any, None]) -> bool:
     return False
 
 
-def _swap_channels_layer(alias: str, layer: ChannelLayer) -> Callable[[], None] | None:
-    """Point Django Channels' ``alias`` at ``layer`` when CHANNEL_LAYERS names it.
+def _override_framework_layers(alias: str, layer: ChannelLayer) -> list[Callable[[], None]]:
+    """Have every framework that configures ``alias`` hand out ``layer``; returns the undos.
 
-    Under Django the alias resolves through ``CHANNEL_LAYERS`` before Chanx's registry, so
-    a test layer must replace it there too. Returns the undo, or None when Django is not
-    in use (it is never imported here).
+    Under Django, consumers resolve the alias through ``CHANNEL_LAYERS`` before Chanx's
+    registry, so a test layer must replace it there too; the adapter knows how.
     """
-    conf = sys.modules.get("django.conf")
-    if conf is None or not conf.settings.configured or "channels.layers" not in sys.modules:
-        return None
-    manager = sys.modules["channels.layers"].channel_layers
-    if alias not in manager:
-        return None
-    previous = manager.backends.get(alias)
-    manager.backends[alias] = layer
+    from chanx.core.adapters import load_adapters
 
-    def undo() -> None:
-        if previous is None:
-            manager.backends.pop(alias, None)
-        else:
-            manager.backends[alias] = previous
-
-    return undo
+    undos = (adapter.override_channel_layer(alias, layer) for adapter in load_adapters())
+    return [undo for undo in undos if undo is not None]
 
 
 def install_layer(alias: str, layer: ChannelLayer) -> Callable[[], None]:
     """Make ``layer`` the one consumers get for ``alias``; returns the undo."""
-    from chanx.core.layers._registry import (
+    from chanx.core.layers import (
         lookup_channel_layer,
         register_channel_layer,
         unregister_channel_layer,
@@ -77,11 +63,11 @@ def install_layer(alias: str, layer: ChannelLayer) -> Callable[[], None]:
 
     previous = lookup_channel_layer(alias)
     register_channel_layer(alias, layer)
-    undo_channels = _swap_channels_layer(alias, layer)
+    undo_frameworks = _override_framework_layers(alias, layer)
 
     def undo() -> None:
-        if undo_channels is not None:
-            undo_channels()
+        for undo_framework in reversed(undo_frameworks):
+            undo_framework()
         if previous is None:
             unregister_channel_layer(alias)
         else:

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import threading
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -15,7 +16,6 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel
 
 from chanx.core import SEND_TEXT_EVENT
-from chanx.core._messages import literal_values
 from chanx.core.layers import ChannelLayer
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -144,7 +144,9 @@ class CaptureLayer:
     def messages(self, model: type[ModelT], group: str | None = None) -> list[ModelT]:
         """Broadcast frames whose ``action`` matches ``model``'s, validated into ``model``."""
         texts = [r.message["text"] for r in self.sent_to(group) if r.is_frame]
-        actions = literal_values(model, "action")
+        field = model.model_fields.get("action")
+        literal = field is not None and typing.get_origin(field.annotation) is Literal
+        actions = typing.get_args(field.annotation) if field is not None and literal else None
         found = []
         for text in texts:
             if actions is None or json.loads(text).get("action") in actions:

@@ -27,8 +27,7 @@ from hypothesis import reject
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from chanx.core._consumer import AsyncJsonWebsocketConsumer
-from chanx.core._messages import BaseEvent, BaseMessage
+from chanx.core import AsyncJsonWebsocketConsumer, BaseEvent, BaseMessage, routes_of
 from chanx.testing import _malformed
 from chanx.testing._model_strategies import from_model, json_values
 
@@ -58,8 +57,18 @@ def _consumer_models(
 ) -> tuple[type[Any], ...]:
     if not (isinstance(consumer, type) and issubclass(consumer, AsyncJsonWebsocketConsumer)):
         raise TypeError(f"expected a consumer class, but got {consumer!r}")
-    routes = consumer._ws_routes if kind == "ws" else consumer._event_routes
-    return routes.models
+    routes = routes_of(consumer)
+    return (routes.ws if kind == "ws" else routes.event).models
+
+
+def _any_inbound(consumer: type[AsyncJsonWebsocketConsumer], kind: str) -> st.SearchStrategy[Any]:
+    models = _consumer_models(consumer, kind)
+    if not models:
+        decorator, what = (
+            ("@ws_handler", "message") if kind == "ws" else ("@event_handler", "event")
+        )
+        raise ValueError(f"{consumer.__qualname__} has no {decorator}, so no inbound {what}")
+    return st.one_of([from_model(model) for model in models])
 
 
 def inbound_messages(consumer: type[AsyncJsonWebsocketConsumer]) -> st.SearchStrategy[BaseMessage]:
@@ -68,10 +77,8 @@ def inbound_messages(consumer: type[AsyncJsonWebsocketConsumer]) -> st.SearchStr
     Raises:
         ValueError: ``consumer`` has no ``@ws_handler``.
     """
-    models = _consumer_models(consumer, "ws")
-    if not models:
-        raise ValueError(f"{consumer.__qualname__} has no @ws_handler, so no inbound message")
-    return st.one_of([from_model(model) for model in models])
+    strategy: st.SearchStrategy[BaseMessage] = _any_inbound(consumer, "ws")
+    return strategy
 
 
 def inbound_events(consumer: type[AsyncJsonWebsocketConsumer]) -> st.SearchStrategy[BaseEvent]:
@@ -80,10 +87,8 @@ def inbound_events(consumer: type[AsyncJsonWebsocketConsumer]) -> st.SearchStrat
     Raises:
         ValueError: ``consumer`` has no ``@event_handler``.
     """
-    models = _consumer_models(consumer, "event")
-    if not models:
-        raise ValueError(f"{consumer.__qualname__} has no @event_handler, so no inbound event")
-    return st.one_of([from_model(model) for model in models])
+    strategy: st.SearchStrategy[BaseEvent] = _any_inbound(consumer, "event")
+    return strategy
 
 
 def frames(consumer: type[AsyncJsonWebsocketConsumer]) -> st.SearchStrategy[str]:
@@ -92,7 +97,7 @@ def frames(consumer: type[AsyncJsonWebsocketConsumer]) -> st.SearchStrategy[str]
     Only frames ``consumer`` itself decodes are produced: a message that does not survive
     the JSON round trip (a float that JSON cannot carry, say) is rejected.
     """
-    decode = consumer._ws_routes.validate_json
+    decode = routes_of(consumer).ws.validate_json
 
     def encode(message: BaseMessage) -> str:
         text = message.model_dump_json(by_alias=True)
@@ -129,9 +134,10 @@ def malformed_frames(
     if consumer is None:
         return st.one_of(strategies)
     models = _consumer_models(consumer, "ws")
-    known = frozenset(consumer._ws_routes.by_key)
+    routes = routes_of(consumer).ws
+    known = frozenset(routes.by_key)
     strategies += [_malformed.unknown_action(known), _malformed.wrong_fields(models)]
-    decode = consumer._ws_routes.validate_json
+    decode = routes.validate_json
 
     def refused(frame: str | bytes) -> bool:
         if isinstance(frame, bytes):

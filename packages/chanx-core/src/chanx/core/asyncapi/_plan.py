@@ -14,8 +14,7 @@ from pydantic import BaseModel
 from chanx.core._adapters import WebsocketRoute
 from chanx.core._decorators import CHANNEL_ATTRIBUTE, ChannelInfo
 from chanx.core._messages import BaseMessage, CompleteMessage, ErrorMessage, literal_values
-from chanx.core._routing import Handler, flatten_union
-from chanx.core.asyncapi._routes import normalize_address
+from chanx.core._routing import Handler, flatten_union, routes_of
 from chanx.core.asyncapi._schemas import Direction
 
 __all__ = [
@@ -126,11 +125,11 @@ def _channel_id(route: WebsocketRoute, taken: Mapping[str, Any]) -> str:
 
 def make_plan(route: WebsocketRoute, taken: Mapping[str, Any]) -> Plan:
     consumer = route.consumer
-    address, params = normalize_address(route.path)
-    plan = Plan(_channel_id(route, taken), route, address, params)
-    for handler in consumer._ws_routes.handlers:
+    plan = Plan(_channel_id(route, taken), route, route.path, dict(route.params))
+    routes = routes_of(consumer)
+    for handler in routes.ws.handlers:
         plan.receives.append((handler, output_messages(handler.output_type)))
-    for handler in consumer._event_routes.handlers:
+    for handler in routes.event.handlers:
         outputs = output_messages(handler.output_type)
         if outputs:
             plan.events.append((handler, outputs))

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chanx.core._routing import routes_of
 from chanx.core.asyncapi import (
     build_asyncapi,
     discover_routes,
@@ -147,10 +148,11 @@ def routes(application: AppArgument) -> None:
         if auth is not None:
             label += f"\nauth: {auth.__name__}"
         rows: list[tuple[str, str, str]] = []
-        for handler in consumer._ws_routes.handlers:
+        routes = routes_of(consumer)
+        for handler in routes.ws.handlers:
             replies = output_messages(handler.output_type)
             rows.append((handler.name, _names(handler.input_types), _names(replies)))
-        for handler in consumer._event_routes.handlers:
+        for handler in routes.event.handlers:
             pushed = output_messages(handler.output_type)
             rows.append((f"{handler.name} (event)", _names(handler.input_types), _names(pushed)))
         if consumer.emits:

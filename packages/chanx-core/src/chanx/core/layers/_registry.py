@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
-from importlib import import_module
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from chanx.core._plugins import plugins_disabled
 from chanx.core.layers._base import ChannelLayer
 
 __all__ = [
@@ -24,17 +23,12 @@ __all__ = [
 logger = logging.getLogger("chanx.layers")
 
 ENTRY_POINT_GROUP = "chanx.layers"
-DISABLE_PLUGINS_ENV = "CHANX_DISABLE_PLUGINS"
 
 LayerFactory = Callable[..., ChannelLayer]
 
-# The in-memory layer works without entry points (CHANX_DISABLE_PLUGINS, or a tree run
-# without installed metadata); an installed entry point of the same name takes precedence.
-# Every other scheme comes from the entry points of the package that serves it.
-_BUILTIN_FACTORIES: dict[str, str] = {
-    "memory": "chanx.core.layers._memory:InMemoryChannelLayer.from_url",
-}
-# Which package to install for a well-known scheme that no installed package serves.
+# Every scheme but core's own ``memory`` comes from an installed ``chanx.layers`` entry point
+# (one list: the backends' own pyproject files). This only names the package to install
+# when a well-known scheme is asked for and no installed package serves it.
 _PACKAGE_FOR_SCHEME: dict[str, str] = {
     "redis": "chanx-redis",
     "rediss": "chanx-redis",
@@ -141,48 +135,44 @@ def _factory_for(url: str) -> LayerFactory:
         factory = _factories.get(scheme)
         if factory is not None:
             return factory
+        if scheme == "memory":  # core's own layer: no plugin, so it works with plugins off
+            from chanx.core.layers._memory import InMemoryChannelLayer
+
+            factory = _factories[scheme] = InMemoryChannelLayer.from_url
+            return factory
         found = _discover().get(scheme)
-        target = found.value if found is not None else _BUILTIN_FACTORIES.get(scheme)
-        if target is None:
+        if found is None:
             package = _PACKAGE_FOR_SCHEME.get(scheme)
             if package is not None:
                 raise ImportError(
                     f"No installed channel layer serves the {scheme!r} scheme of {url!r}; "
                     f"install it with: pip install {package}"
                 )
-            known = sorted({*_discover(), *_BUILTIN_FACTORIES})
+            known = sorted({"memory", *_discover()})
             raise ValueError(
                 f"Unknown channel layer scheme {scheme!r} in {url!r}; known schemes: "
                 f"{', '.join(known)}"
             )
         try:
-            loaded = found.load() if found is not None else _load(target)
+            loaded = found.load()
         except ImportError as error:
             package = _PACKAGE_FOR_SCHEME.get(scheme)
             hint = f"pip install {package}" if package else "install the package that provides it"
             raise ImportError(
-                f"The {scheme!r} channel layer ({target}) could not be imported: {error}. "
+                f"The {scheme!r} channel layer ({found.value}) could not be imported: {error}. "
                 f"Are it and its dependencies installed? {hint}"
             ) from error
         factory = _factories[scheme] = cast(LayerFactory, loaded)
         return factory
 
 
-def _load(target: str) -> object:
-    module_name, _, attribute = target.partition(":")
-    loaded: object = import_module(module_name)
-    for name in attribute.split("."):
-        loaded = getattr(loaded, name)
-    return loaded
-
-
 def _discover() -> dict[str, EntryPoint]:
     """Installed ``chanx.layers`` entry points by scheme, minus those switched off."""
     global _entry_points
     if _entry_points is None:
-        disabled = _disabled_plugins()
+        disabled = plugins_disabled()
         discovered: dict[str, EntryPoint] = {}
-        if disabled != "__all__":
+        if disabled is not True:
             for entry_point in entry_points(group=ENTRY_POINT_GROUP):
                 name = entry_point.name.lower()
                 if name in disabled:
@@ -198,14 +188,6 @@ def _discover() -> dict[str, EntryPoint]:
                 discovered[name] = entry_point
         _entry_points = discovered
     return _entry_points
-
-
-def _disabled_plugins() -> frozenset[str] | str:
-    """Read ``CHANX_DISABLE_PLUGINS``: "1", "true" or "__all__", or comma-separated schemes."""
-    value = os.environ.get(DISABLE_PLUGINS_ENV, "").strip()
-    if value.lower() in {"1", "true", "__all__"}:
-        return "__all__"
-    return frozenset(name.strip().lower() for name in value.split(",") if name.strip())
 
 
 def _reset() -> None:

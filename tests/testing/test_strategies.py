@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from chanx.core import AsyncJsonWebsocketConsumer, BaseMessage
+from chanx.core import AsyncJsonWebsocketConsumer, BaseMessage, routes_of
 from chanx.testing import CaptureLayer, WebsocketCommunicator
 from chanx.testing.strategies import (
     frames,
@@ -20,7 +20,7 @@ from chanx.testing.strategies import (
     malformed_frames,
 )
 from tests.core.consumers import ChatConsumer
-from tests.testing_kit.consumers import (
+from tests.testing.consumers import (
     ForumConsumer,
     ModeratedEvent,
     Mood,
@@ -69,8 +69,8 @@ def test_inbound_events_are_the_event_handlers_types(event: ModeratedEvent) -> N
 
 @given(frame=frames(ForumConsumer))
 def test_frames_are_json_the_consumer_decodes(frame: str) -> None:
-    message = ForumConsumer._ws_routes.validate_json(frame)
-    assert message.action in ForumConsumer._ws_routes.by_key
+    message = routes_of(ForumConsumer).ws.validate_json(frame)
+    assert message.action in routes_of(ForumConsumer).ws.by_key
 
 
 @given(frame=malformed_frames())
@@ -78,7 +78,7 @@ def test_malformed_frames_are_refused_by_any_consumer(frame: str | bytes) -> Non
     for consumer in (ForumConsumer, ChatConsumer):
         if isinstance(frame, str):
             with pytest.raises(ValidationError):
-                consumer._ws_routes.validate_json(frame)
+                routes_of(consumer).ws.validate_json(frame)
 
 
 def test_bad_arguments_are_named() -> None:
@@ -100,7 +100,7 @@ async def test_any_valid_message_gets_a_reply_of_the_declared_type(
 ) -> None:
     chanx_capture.deliver = False  # broadcasts would race the reply back to this socket
     chanx_capture.clear()
-    handler = ForumConsumer._ws_routes.by_key[message.action]
+    handler = routes_of(ForumConsumer).ws.by_key[message.action]
     async with WebsocketCommunicator(ForumConsumer.as_asgi(), "/ws") as ws:
         await ws.send_message(message)
         replies = await ws.receive_all_messages()

@@ -201,14 +201,17 @@ def test_plugin_can_be_switched_off(pytester: pytest.Pytester) -> None:
 
 
 def test_importing_the_plugin_loads_no_framework_and_no_hypothesis() -> None:
+    # pytest imports the plugin in every session of a project that installs chanx-testing:
+    # the communicator, chanx-core and pydantic load only when a test uses them.
     code = textwrap.dedent(
         """
         import sys
         import chanx.testing._plugin
-        heavy = ("starlette", "fastapi", "django", "channels", "hypothesis", "redis")
+        heavy = ("starlette", "fastapi", "django", "channels", "hypothesis", "redis", "pydantic")
         loaded = sorted({m.split(".")[0] for m in sys.modules} & set(heavy))
         extra = [m for m in sys.modules if m.startswith(("chanx.testing.strategies",
-                 "chanx.testing.layers", "chanx.fastapi", "chanx.django"))]
+                 "chanx.testing.layers", "chanx.testing._communicator", "chanx.core",
+                 "chanx.fastapi", "chanx.django"))]
         print(loaded + extra)
         """
     )

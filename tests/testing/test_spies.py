@@ -12,7 +12,7 @@ from asgiref.sync import async_to_sync
 from chanx.core.layers import ChannelLayer, InMemoryChannelLayer
 from chanx.testing import CapturedSend, CaptureLayer, WebsocketCommunicator
 from chanx.testing.layers import ChannelLayerConformance
-from tests.testing_kit.consumers import ForumConsumer, ModeratedEvent, PostNotice
+from tests.testing.consumers import ForumConsumer, ModeratedEvent, PostNotice
 
 POST = {"action": "post", "payload": {"title": "Hello", "author": {"name": "ann"}}}
 REPLY = {

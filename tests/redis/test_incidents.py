@@ -1,0 +1,48 @@
+"""One WARNING per incident: repeats are counted quietly and summed up when it closes."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+
+import pytest
+
+from chanx.redis import LossIncident
+from chanx.redis import _incidents as incidents_module
+from chanx.redis._incidents import QUIET_SECONDS, Reporter
+
+
+class _FakeTime:
+    def __init__(self, now: list[float]) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now[0]
+
+
+def test_repeats_of_a_cause_are_one_incident(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = [1_000_000.0]
+    monkeypatch.setattr(incidents_module, "time", _FakeTime(now))
+    kept: deque[LossIncident] = deque(maxlen=100)
+    reporter = Reporter(kept)
+    caplog.set_level(logging.WARNING, logger="chanx.redis")
+    reporter.occurrence("undecodable", now[0] - 0.5, "a bad message")
+    for _ in range(4):
+        now[0] += 1
+        reporter.occurrence("undecodable", now[0], "a bad message")
+    assert len(caplog.records) == 1
+    reporter.close(quiet_only=True)  # still noisy: stays open
+    assert len(caplog.records) == 1
+    now[0] += QUIET_SECONDS + 1
+    reporter.close(quiet_only=True)
+    first, summary = kept
+    assert (first.start, first.end, first.count) == (999_999.5, 1_000_000.0, 1)
+    assert (summary.start, summary.end, summary.count) == (1_000_000.0, 1_000_004.0, 4)
+    assert len(caplog.records) == 2
+    assert "window" in caplog.records[1].getMessage()
+    # After a quiet spell the next one opens a new incident, logged at once.
+    reporter.occurrence("undecodable", now[0], "a bad message")
+    assert len(caplog.records) == 3
+    assert len(kept) == 3
