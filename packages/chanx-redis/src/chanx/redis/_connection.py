@@ -149,7 +149,10 @@ def _backoff() -> EqualJitterBackoff:
 def _retry() -> Retry:
     # redis.asyncio's own Retry: the synchronous redis.retry.Retry retries nothing on an
     # asyncio client (and redis-py 8.2 warns about it).
-    return Retry(_backoff(), retries=RETRIES)
+    # OSError too: redis-py before 6 retried a refused connect only through it.
+    errors = (RedisConnectionError, RedisTimeoutError, OSError)
+    # (redis-py's annotation names RedisError subclasses only; any exception type works.)
+    return Retry(_backoff(), retries=RETRIES, supported_errors=errors)  # type: ignore[arg-type]
 
 
 class Shard:
@@ -204,7 +207,12 @@ class Shard:
 
     def _make_client(self, size: int) -> Any:
         spec = dict(self.spec)
-        options: dict[str, Any] = {"retry": _retry(), "socket_connect_timeout": 5.0}
+        options: dict[str, Any] = {
+            "retry": _retry(),
+            # redis-py before 6 retries a command only for the errors named here.
+            "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+            "socket_connect_timeout": 5.0,
+        }
         options["socket_timeout"] = spec.pop("socket_timeout", 10.0)
         if "cluster_nodes" in spec:
             nodes = [ClusterNode(host, port) for host, port in spec.pop("cluster_nodes")]
