@@ -193,9 +193,9 @@ import importlib.metadata as metadata, platform, sys
 print("python", platform.python_version(), *(f"{n}=={metadata.version(n)}" for n in sys.argv[1:]))
 """
 VERSIONS_SHOWN = {
-    "anyio", "asgiref", "channels", "channels-redis", "django", "djangorestframework", "fastapi",
-    "hypothesis", "msgspec", "pydantic", "pytest", "redis", "rich", "starlette", "typer",
-    "uvicorn",
+    "aio-pika", "anyio", "asgiref", "channels", "channels-redis", "django", "djangorestframework",
+    "fastapi", "hiredis", "hypothesis", "msgspec", "prometheus-client", "pydantic", "pytest",
+    "pytest-asyncio", "redis", "rich", "starlette", "typer", "uvicorn", "websockets",
 }  # fmt: skip
 
 
