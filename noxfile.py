@@ -190,12 +190,17 @@ def _install_unlocked(session: nox.Session, *resolution: str) -> None:
 # Printed by the unlocked sessions, so that a CI log says which versions were tested.
 _SHOW_VERSIONS = """
 import importlib.metadata as metadata, platform, sys
-print("python", platform.python_version(), *(f"{n}=={metadata.version(n)}" for n in sys.argv[1:]))
+def version(name):
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "absent"
+print("python", platform.python_version(), *(f"{n}=={version(n)}" for n in sys.argv[1:]))
 """
 VERSIONS_SHOWN = {
-    "anyio", "asgiref", "channels", "channels-redis", "django", "djangorestframework", "fastapi",
-    "hypothesis", "msgspec", "pydantic", "pytest", "redis", "rich", "starlette", "typer",
-    "uvicorn",
+    "aio-pika", "anyio", "asgiref", "channels", "channels-redis", "django", "djangorestframework",
+    "fastapi", "hiredis", "hypothesis", "msgspec", "prometheus-client", "pydantic", "pytest",
+    "pytest-asyncio", "redis", "rich", "starlette", "typer", "uvicorn", "websockets",
 }  # fmt: skip
 
 
