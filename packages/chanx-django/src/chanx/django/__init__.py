@@ -16,7 +16,7 @@ from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 # First: refuses to load, saying how to fix it, under an old chanx 2.x install.
-import chanx.django._namespace  # noqa: F401
+import chanx.core.namespace  # noqa: F401
 
 if TYPE_CHECKING:
     from chanx.django._auth import DjangoAuthenticator, DjangoAuthResult

@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib.metadata import version
 
 # First: refuses to load, saying how to fix it, under an old chanx 2.x install.
-import chanx.fastapi._namespace  # noqa: F401
+import chanx.core.namespace  # noqa: F401
 from chanx.fastapi._consumer import AsyncJsonWebsocketConsumer
 from chanx.fastapi._docs import add_asyncapi_routes, asyncapi_routes
 

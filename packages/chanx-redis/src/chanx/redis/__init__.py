@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib.metadata import version as _version
 
 # First: refuses to load, saying how to fix it, under an old chanx 2.x install.
-import chanx.redis._namespace  # noqa: F401
+import chanx.core.namespace  # noqa: F401
 from chanx.redis._incidents import LossIncident
 from chanx.redis._layer import RedisChannelLayer
 from chanx.redis._serializer import JsonSerializer, MsgpackSerializer, Serializer

@@ -11,7 +11,7 @@ from importlib import import_module as _import_module
 from importlib.metadata import version as _version
 
 # First: refuses to load, saying how to fix it, under an old chanx 2.x install.
-import chanx.testing._namespace  # noqa: F401
+import chanx.core.namespace  # noqa: F401
 
 if _typing.TYPE_CHECKING:
     from chanx.testing._communicator import (
