@@ -5,8 +5,10 @@ chanx 2.x (PyPI name ``chanx``) is a regular package with ``chanx/__init__.py`` 
 itself, our subpackages load from inside it, and whichever was installed last owns
 ``chanx/core/__init__.py``. ``pip check`` does not notice, so `check_namespace` says it.
 
-Importing this module runs the check, and every chanx package (``chanx.core`` included)
-imports it before anything else of chanx: one guard, not a copy per package. It imports
+Importing this module runs the check: ``chanx.core`` imports it before anything else, and
+the other chanx packages import it first whenever ``chanx`` has a ``__file__`` (only a
+regular package has one), so that they do not load ``chanx.core`` for nothing: one guard,
+not a copy per package. It imports
 nothing of chanx, so it loads even when chanx 2.x owns ``chanx/core/__init__.py`` (an empty
 file there), and chanx 2.x ships no module of this name, so the file is always ours. A
 third-party package that lives in the ``chanx`` namespace can import it the same way.
