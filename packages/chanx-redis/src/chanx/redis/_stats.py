@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
 
+from chanx.core.layers import LayerStats
 from chanx.redis._incidents import KEPT_INCIDENTS, LossIncident
 
 __all__ = ["RedisLayerStats"]
 
 
 @dataclass
-class RedisLayerStats:
+class RedisLayerStats(LayerStats):
     """Running totals for one `RedisChannelLayer` (all event loops together).
 
     Attributes:
@@ -38,12 +38,6 @@ class RedisLayerStats:
         incidents: the latest loss incidents (at most 100), each logged once as a WARNING.
     """
 
-    sent: int = 0
-    received: int = 0
-    channel_full: int = 0
-    group_sends: int = 0
-    group_deliveries: int = 0
-    group_drops: int = 0
     expired: int = 0
     disconnects: int = 0
     reconnects: int = 0
@@ -55,7 +49,3 @@ class RedisLayerStats:
     incidents: deque[LossIncident] = field(
         default_factory=lambda: deque(maxlen=KEPT_INCIDENTS), compare=False, repr=False
     )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the counters as a plain dict (for logs and metrics)."""
-        return {item.name: getattr(self, item.name) for item in fields(self) if item.compare}

@@ -17,12 +17,14 @@ from chanx.core.layers._registry import (
     registered_channel_layers,
     unregister_channel_layer,
 )
+from chanx.core.layers._stats import LayerStats
 
 __all__ = [
     "ChannelFull",
     "ChannelLayer",
     "InMemoryChannelLayer",
     "LayerHealth",
+    "LayerStats",
     "check_channel_layer",
     "get_channel_layer",
     "lookup_channel_layer",
