@@ -17,10 +17,9 @@ from importlib.metadata import version as _version
 # not imported for nothing.
 if getattr(sys.modules["chanx"], "__file__", None) is not None:
     import chanx.core.namespace  # noqa: F401
-from chanx.redis._incidents import LossIncident
 from chanx.redis._layer import RedisChannelLayer
 from chanx.redis._serializer import JsonSerializer, MsgpackSerializer, Serializer
-from chanx.redis._stats import RedisLayerStats
+from chanx.redis._stats import LossIncident, RedisLayerStats
 
 __version__ = _version("chanx-redis")
 

@@ -6,9 +6,31 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from chanx.core.layers import LayerStats
-from chanx.redis._incidents import KEPT_INCIDENTS, LossIncident
 
-__all__ = ["RedisLayerStats"]
+__all__ = ["LossIncident", "RedisLayerStats"]
+
+KEPT_INCIDENTS = 100
+
+
+@dataclass(frozen=True)
+class LossIncident:
+    """Messages may have been lost between ``start`` and ``end`` (Unix times) for ``cause``.
+
+    Attributes:
+        cause: what happened: ``"redis_restart"``, ``"eviction"``, ``"memberships_lost"``,
+            ``"connection_lost"``, ``"undecodable"``, ``"group_drop"`` (a full member
+            skipped) or ``"expired"`` (a message older than ``expiry`` on arrival).
+        start: the earliest moment a lost message may have been sent.
+        end: the moment the layer had healed (or the last occurrence).
+        count: how many messages, keys or memberships it concerned (0: unknown).
+        detail: the log line's explanation.
+    """
+
+    cause: str
+    start: float
+    end: float
+    count: int
+    detail: str
 
 
 @dataclass
@@ -49,3 +71,9 @@ class RedisLayerStats(LayerStats):
     incidents: deque[LossIncident] = field(
         default_factory=lambda: deque(maxlen=KEPT_INCIDENTS), compare=False, repr=False
     )
+
+    def record_incident(
+        self, cause: str, start: float, end: float, count: int, detail: str
+    ) -> None:
+        """Keep one logged incident among the latest (`LossReporter`'s ``on_incident``)."""
+        self.incidents.append(LossIncident(cause, start, end, count, detail))
