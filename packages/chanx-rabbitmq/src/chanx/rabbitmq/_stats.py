@@ -35,8 +35,4 @@ class RabbitMQLayerStats(LayerStats):
     full_drops: int = 0
     refused: int = 0
     unroutable: int = 0
-    expired: int = 0
     duplicates: int = 0
-    disconnects: int = 0
-    reconnects: int = 0
-    possible_loss: int = 0

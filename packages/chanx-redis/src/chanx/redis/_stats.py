@@ -60,11 +60,7 @@ class RedisLayerStats(LayerStats):
         incidents: the latest loss incidents (at most 100), each logged once as a WARNING.
     """
 
-    expired: int = 0
-    disconnects: int = 0
-    reconnects: int = 0
     redis_restarts: int = 0
-    possible_loss: int = 0
     undecodable: int = 0
     evicted_keys: int = 0
     memberships_restored: int = 0

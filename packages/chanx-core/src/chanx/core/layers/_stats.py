@@ -23,6 +23,10 @@ class LayerStats:
         group_sends: ``group_send`` calls.
         group_deliveries: group members a ``group_send`` reached.
         group_drops: group members skipped because their channel was full.
+        expired: messages dropped because they outlived the layer's expiry.
+        disconnects: times the connection to the backend was lost.
+        reconnects: times it came back.
+        possible_loss: outages in which messages may have been lost; each is logged.
     """
 
     sent: int = 0
@@ -31,6 +35,10 @@ class LayerStats:
     group_sends: int = 0
     group_deliveries: int = 0
     group_drops: int = 0
+    expired: int = 0
+    disconnects: int = 0
+    reconnects: int = 0
+    possible_loss: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Return the counters as a plain dict (for logs and metrics)."""
