@@ -10,6 +10,8 @@ stale lock fails instead of being rewritten, and uv's cache keeps re-syncs to se
 
 tests_lowest and tests_newest are the exceptions to the lock: they resolve the dependencies
 afresh (lowest allowed / newest available) into their own virtualenv and leave uv.lock alone.
+They print the versions they installed, and under CI=true a missing service (or any other
+cause of a skip) fails them as it fails the locked suite (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ nox.needs_version = ">=2024.10"
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_external_run = True
-# tests_core runs before tests so that the last pytest summary printed is the full suite's.
+# tests_core, tests_lowest and tests_newest run before tests so that the last pytest summary
+# printed is the full suite's (the locked versions).
 # Room for later: a Django/Channels version matrix as a parametrized session that syncs the
 # dev group, then `uv pip install "django==X.*" "channels==Y.*"` over it and runs tests/django.
 nox.options.sessions = [
@@ -39,6 +42,8 @@ nox.options.sessions = [
     "dist",
     "docs",
     "tests_core",
+    "tests_lowest",
+    "tests_newest",
     "channels_redis_suite",
     "tests",
     "guides",
@@ -202,10 +207,15 @@ def version(name):
 print("python", platform.python_version(), *(f"{n}=={version(n)}" for n in sys.argv[1:]))
 """
 VERSIONS_SHOWN = {
-    "aio-pika", "anyio", "asgiref", "channels", "channels-redis", "django", "djangorestframework",
+    "aiormq", "anyio", "asgiref", "channels", "channels-redis", "django", "djangorestframework",
     "fastapi", "hiredis", "hypothesis", "msgspec", "prometheus-client", "pydantic", "pytest",
     "pytest-asyncio", "redis", "rich", "starlette", "typer", "uvicorn", "websockets",
 }  # fmt: skip
+
+
+# A floor that is too low can fail hundreds of tests; the first ten name it, and the rest of
+# the log (and CI's time) is not spent on the same cause.
+UNLOCKED_PYTEST_ARGS = ["-q", "--maxfail=10"]
 
 
 def _newest_python() -> str | None:
@@ -230,7 +240,7 @@ def tests_lowest(session: nox.Session) -> None:
     dependencies at their newest. A floor that is too low fails here.
     """
     _install_unlocked(session, "--resolution", "lowest-direct")
-    session.run("pytest", *(session.posargs or ["-q", "-x"]))
+    session.run("pytest", *(session.posargs or UNLOCKED_PYTEST_ARGS))
 
 
 @nox.session(python=_newest_python(), venv_backend="uv")
@@ -240,7 +250,7 @@ def tests_newest(session: nox.Session) -> None:
     What a user who runs `pip install chanx-...` today gets; uv.lock stays as it is.
     """
     _install_unlocked(session, "--upgrade")
-    session.run("pytest", *(session.posargs or ["-q", "-x"]))
+    session.run("pytest", *(session.posargs or UNLOCKED_PYTEST_ARGS))
 
 
 @nox.session

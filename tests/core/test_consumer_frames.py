@@ -73,8 +73,29 @@ async def test_unknown_action_names_the_known_ones() -> None:
         await ws.send_json({"action": "nope", "ref": "x"})
         error = await ws.receive_json()
     assert error["ref"] == "x"
-    assert "'nope'" in error["payload"]["detail"]
-    assert "'ping'" in error["payload"]["detail"]
+    assert error["payload"]["detail"].startswith('unknown action: "nope"; expected one of ')
+    assert '"ping"' in error["payload"]["detail"]
+
+
+@pytest.mark.parametrize(
+    ("frame", "detail"),
+    [
+        ('{"action": null}', "unknown action: null; expected one of "),
+        ('{"action": "None"}', 'unknown action: "None"; expected one of '),
+        ('{"action": 5}', "unknown action: 5; expected one of "),
+        ('{"action": "5"}', 'unknown action: "5"; expected one of '),
+        ('{"action": true}', "unknown action: true; expected one of "),
+        ('{"action": {"a": [1]}}', 'unknown action: {"a":[1]}; expected one of '),
+        ('{"payload": {}}', 'frame has no "action"; expected one of "chat", '),
+    ],
+)
+async def test_error_details_quote_values_as_json_not_python(frame: str, detail: str) -> None:
+    # A client reads `null`, `true` and "double quotes", not `'None'`, `'True'` or '...'.
+    async with communicator() as ws:
+        await ws.send_text(frame)
+        error = (await ws.receive_json())["payload"]["detail"]
+    assert error.startswith(detail)
+    assert "'" not in error
 
 
 async def test_binary_frame_gets_error() -> None:

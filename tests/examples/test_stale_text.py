@@ -68,3 +68,14 @@ def test_consumers_that_broadcast_declare_emits(page: Path) -> None:
         code = block["code"]
         if "class " in code and "self.broadcast_message(" in code:
             assert "emits = [" in code, f"{page.name}: a consumer broadcasts without emits"
+
+
+PYTEST_INI = re.compile(r"```ini\n(\[pytest\]\n.*?)```", re.DOTALL)
+
+
+@pytest.mark.parametrize("page", DOCS, ids=lambda p: p.name)
+def test_pytest_configs_in_the_docs_set_the_fixture_loop_scope(page: Path) -> None:
+    # pytest-asyncio warns on every run whose config sets asyncio_mode but not this key.
+    for config in PYTEST_INI.findall(read(page)):
+        if "asyncio_mode" in config:
+            assert "asyncio_default_fixture_loop_scope = function" in config, page.name

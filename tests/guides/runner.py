@@ -266,7 +266,10 @@ def _shell(step: Step, ws: Workspace) -> None:
         program = shutil.which(words[0], path=env["PATH"])
         if program is None:
             raise GuideError(f"{step.block.where}: `{words[0]}` is not installed by the guide")
-        _run([program, *words[1:]], cwd=ws.project, env=env, where=step.block.where)
+        # A guide's tests pass with no warning, or its reader's first run prints one (such as
+        # pytest-asyncio's about an unset asyncio_default_fixture_loop_scope): fail on it.
+        strict = {"PYTEST_ADDOPTS": "-W error"} if words[0] == "pytest" else {}
+        _run([program, *words[1:]], cwd=ws.project, env=env | strict, where=step.block.where)
 
 
 def _write(step: Step, ws: Workspace) -> None:

@@ -136,3 +136,18 @@ async def test_a_command_during_a_short_restart_is_retried(
             restarter.join(timeout=15)
         await layer.close()
         server.kill()
+
+
+async def test_close_does_not_wait_for_the_keepers_next_round(redis_url: str) -> None:
+    # close() cancelled the keeper during its first round (it starts with the first
+    # group_add); redis-py swallowed that cancellation, so the keeper slept out a whole
+    # interval (5 s with expiry=30) before it looked for it again, and close() waited too.
+    layer = RedisChannelLayer.from_url(redis_url, prefix=_prefix(), expiry=30)
+    channel = await layer.new_channel()
+    await layer.group_add("brief", channel)
+    try:
+        with anyio.fail_after(2):
+            await layer.close()
+    finally:
+        await layer.flush()
+        await layer.close()

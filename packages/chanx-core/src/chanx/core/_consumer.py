@@ -282,7 +282,7 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
                 if floats and type(message) in floats and may_be_non_finite(cast(str, data)):
                     self._precheck_frame(data)
         except ValidationError as exc:
-            code, detail, errors = describe_decode_error(exc, routes.by_key)
+            code, detail, errors = describe_decode_error(exc, routes.by_key, raw=data)
             ref = extract_ref(data) if code != ErrorCode.INVALID_JSON else None
             await self._send_text(encode_error(code, detail, errors=errors, ref=ref))
             return await self._complete(ref)

@@ -7,6 +7,7 @@ most `MAX_LISTED_ERRORS` field errors plus their total count, every string clipp
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -102,6 +103,25 @@ def extract_ref(raw: str | bytes) -> str | int | None:
     return ref
 
 
+_MISSING = object()
+
+
+@functools.cache
+def _reader(field: str) -> SchemaValidator:
+    # Like _ref_only: the rest of the frame is parsed but never becomes Python objects.
+    schema = core_schema.typed_dict_field(core_schema.any_schema(), required=False)
+    return SchemaValidator(core_schema.typed_dict_schema({field: schema}))
+
+
+def _field_value(raw: str | bytes, field: str) -> object:
+    """The JSON value of the frame's top-level ``field`` (only on the error path)."""
+    try:
+        found: dict[str, object] = _reader(field).validate_json(raw)
+    except ValueError:
+        return _MISSING
+    return found.get(field, _MISSING)
+
+
 def _clip(text: str, limit: int = 64) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -125,19 +145,42 @@ def _field_errors(errors: list[ErrorDetails], tags: frozenset[str]) -> FieldErro
     return FieldErrors(listed, len(errors))
 
 
+def _as_json(value: object) -> str:
+    """``value`` as the client wrote it (JSON: ``"chat"``, ``null``, ``5``), clipped.
+
+    A detail is read by a client in any language: it quotes values in JSON, never in
+    Python's repr (``'None'``).
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):  # not a JSON value: only a placeholder tag can be this
+        text = json.dumps(str(value), ensure_ascii=False)
+    return _clip(text)
+
+
+def _expected(known: Iterable[str]) -> str:
+    return ", ".join(_as_json(tag) for tag in sorted(known)) or "none"
+
+
 def unknown_action_detail(action: object, known: Iterable[str], field: str = "action") -> str:
     """``detail`` of an ``unknown_action`` error: the value received and the known ones."""
-    expected = ", ".join(repr(tag) for tag in sorted(known)) or "none"
-    shown = repr(_clip(str(action))) if action is not None else "value"
-    return f"unknown {field} {shown}; expected one of {expected}"
+    return f"unknown {field}: {_as_json(action)}; expected one of {_expected(known)}"
 
 
 def describe_decode_error(
-    exc: ValidationError, known: Iterable[str], *, field: str = "action"
+    exc: ValidationError,
+    known: Iterable[str],
+    *,
+    field: str = "action",
+    raw: str | bytes | None = None,
 ) -> tuple[str, str, FieldErrors | None]:
-    """Turn a decoder's `ValidationError` into ``(code, detail, field errors)``."""
+    """Turn a decoder's `ValidationError` into ``(code, detail, field errors)``.
+
+    ``raw``, the frame, lets an unknown tag be quoted as the client sent it: the
+    `ValidationError` only has its text (``None`` for ``null``, ``5`` for ``"5"``).
+    """
     tags = frozenset(known)
-    expected = ", ".join(repr(tag) for tag in sorted(tags)) or "none"
+    expected = _expected(tags)
     total = exc.error_count()
     if total > _MAX_DESCRIBED_ERRORS:
         # Only a frame that passed the pre-check gets here (a small one, or one whose
@@ -160,9 +203,12 @@ def describe_decode_error(
             None,
         )
     if kind == "union_tag_not_found":
-        return ErrorCode.MISSING_ACTION, f"frame has no {field!r}; expected one of {expected}", None
+        detail = f"frame has no {_as_json(field)}; expected one of {expected}"
+        return ErrorCode.MISSING_ACTION, detail, None
     if kind == "union_tag_invalid":
-        tag = (first.get("ctx") or {}).get("tag")
+        tag = _field_value(raw, field) if raw is not None else _MISSING
+        if tag is _MISSING:
+            tag = (first.get("ctx") or {}).get("tag")
         return ErrorCode.UNKNOWN_ACTION, unknown_action_detail(tag, tags, field), None
     return (
         ErrorCode.VALIDATION_ERROR,

@@ -100,8 +100,13 @@ class Keeper:
 
     async def _run(self) -> None:
         task = asyncio.current_task()
-        # redis-py can swallow a cancellation that lands while it connects: look for it.
-        while task is None or not task.cancelling():
+
+        def cancelled() -> bool:
+            return task is not None and task.cancelling() > 0
+
+        # redis-py can swallow a cancellation that lands while it connects: look for it, also
+        # right after a round, or close() would wait out a whole interval below.
+        while not cancelled():
             self._wake.clear()
             try:
                 async with self.lock:
@@ -117,6 +122,8 @@ class Keeper:
                     )
             except (RedisError, OSError) as error:  # down: the readers report it
                 logger.debug("keeper round failed: %r", error)
+            if cancelled():
+                return
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.interval):
                     await self._wake.wait()
