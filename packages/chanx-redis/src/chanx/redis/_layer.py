@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
-import logging
 import re
 import time
 import uuid
@@ -29,8 +28,6 @@ from chanx.redis._state import LoopState, attach_to_loop
 from chanx.redis._stats import RedisLayerStats
 
 __all__ = ["RedisChannelLayer"]
-
-logger = logging.getLogger("chanx.redis")
 
 
 class ForeignChannelError(ValueError, AssertionError):
