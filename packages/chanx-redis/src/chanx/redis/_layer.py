@@ -115,7 +115,8 @@ class RedisChannelLayer:
             weakref.WeakKeyDictionary()
         )
         self._groups = Groups(prefix=prefix, group_expiry=group_expiry, settings=self._settings)
-        self._looked_at: set[int] = set()  # shards whose maxmemory-policy was checked
+        # Shards this layer has warned about (an evicting maxmemory-policy, INFO refused).
+        self._looked_at: set[int] = set()
         self._keepers: weakref.WeakKeyDictionary[LoopState, Keeper] = weakref.WeakKeyDictionary()
 
     @classmethod
