@@ -93,6 +93,32 @@ async def test_group_add_of_another_process_channel_is_applied_by_its_owner(
     assert await receive(owner, channel) == {"type": "marker"}
 
 
+async def test_group_send_right_after_a_remote_group_add_reaches_the_member(
+    make_layer: Callable[..., RabbitMQChannelLayer],
+) -> None:
+    """The adding process binds the owner's queue before group_add returns (it used to be
+    bound by the owner in the background, so a group_send right after was routed nowhere)."""
+    owner, other = make_layer(), make_layer()
+    for index in range(5):
+        group = _name(f"room{index}")
+        channel = await owner.new_channel()
+        await other.group_add(group, channel)
+        await other.group_send(group, {"type": "news", "index": index})
+        assert await receive(owner, channel) == {"type": "news", "index": index}
+
+
+async def test_group_add_of_a_channel_whose_process_is_gone_is_quiet(
+    make_layer: Callable[..., RabbitMQChannelLayer],
+) -> None:
+    layer = make_layer()
+    channel = "specific.0123456789ab!feedface"
+    await layer.group_add(_name("room"), channel)  # no such process queue: nobody to add
+    await layer.group_send(_name("room"), {"type": "news"})
+    marker = await layer.new_channel()
+    await layer.send(marker, {"type": "marker"})  # the publishing channel still works
+    assert await receive(layer, marker) == {"type": "marker"}
+
+
 async def test_full_channel_of_another_process_drops_and_logs(
     make_layer: Callable[..., RabbitMQChannelLayer], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -237,6 +237,7 @@ class RabbitMQChannelLayer:
             )
             endpoint.plain_members.setdefault(group, {})[channel] = now
         else:
+            await endpoint.bind_remote(group, channel)
             await self._control(endpoint, group, {"op": "add", "channel": channel, "added": now})
 
     async def group_discard(self, group: str, channel: str) -> None:

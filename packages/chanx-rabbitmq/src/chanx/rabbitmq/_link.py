@@ -220,6 +220,28 @@ class Link:
                 f"RabbitMQ at {self.safe_url} refused or lost a request: {error!r}"
             ) from error
 
+    async def bind_elsewhere(self, queue: str, exchange: str, routing_key: str) -> bool:
+        """Bind a queue this link did not declare; False when the broker has no such queue.
+
+        A throwaway channel carries the bind, since the broker closes the channel of a bind
+        that names a missing queue (and the publishing channel must stay open).
+        """
+        await self.wait_ready()
+        connection = self.connection
+        assert connection is not None
+        try:
+            scratch = await connection.channel(publisher_confirms=False)
+            try:
+                await scratch.queue_bind(queue, exchange, routing_key=routing_key)
+            except aiormq.exceptions.ChannelNotFoundEntity:
+                return False
+            await scratch.close()
+        except (aiormq.exceptions.AMQPError, RuntimeError, OSError) as error:
+            raise ConnectionError(
+                f"RabbitMQ at {self.safe_url} refused or lost a request: {error!r}"
+            ) from error
+        return True
+
     def ack_later(self, channel: AbstractChannel, tag: int) -> None:
         """Acknowledge ``tag`` and every earlier one on ``channel`` once this loop turn ends."""
         if channel is not self._ack_channel:
