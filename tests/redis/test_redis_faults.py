@@ -297,3 +297,6 @@ async def test_maxmemory_below_current_use_is_reported_as_eviction(
     assert all(r.levelno == logging.WARNING for r in lines)
     # While Redis refused the memberships back, the operator was told at once, too.
     assert any("Redis refuses" in r.getMessage() for r in caplog.records)
+    # The policy was switched on at run time: each layer warns about it then.
+    policy = [r for r in caplog.records if "maxmemory-policy allkeys-lru" in r.getMessage()]
+    assert len(policy) == 2

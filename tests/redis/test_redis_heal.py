@@ -121,7 +121,7 @@ async def test_a_channel_removed_by_another_process_is_not_restored(
     channel = await one.new_channel()
     await one.group_add("room", channel)
     await two.group_discard("room", channel)  # e.g. a view kicks a user out of a room
-    await _eventually(lambda: "room" not in one._memberships, within=3)
+    await _eventually(lambda: "room" not in one._groups.memberships, within=3)
     await two.group_send("room", {"type": "g"})
     await one.group_send("room", {"type": "g"})
     await one.send(channel, {"type": "marker"})

@@ -197,8 +197,8 @@ class Keeper:
         now = time.time()
         seen = self._servers.get(index)
         self._servers[index] = _Server(identity, evicted, now)
+        self._watch_policy(index, policies)
         if seen is None:
-            self._first_look(index, policies)
             return None
         if seen.identity != identity:
             self.stats.redis_restarts += 1
@@ -208,13 +208,16 @@ class Keeper:
             return "eviction", seen.last_ok, evicted - seen.evicted
         return None
 
-    def _first_look(self, index: int, policies: set[str]) -> None:
-        """Warn once per layer and shard when Redis may evict the layer's keys."""
-        if index in self._looked_at:
-            return
-        self._looked_at.add(index)
+    def _watch_policy(self, index: int, policies: set[str]) -> None:
+        """Warn once per layer and shard when Redis may evict the layer's keys.
+
+        At start-up, and again whenever an operator switches an evicting policy on.
+        """
         risky = sorted(policy for policy in policies if policy != "noeviction")
-        if risky:
+        if not risky:
+            self._looked_at.discard(index)
+        elif index not in self._looked_at:
+            self._looked_at.add(index)
             logger.warning(
                 "Redis %s has maxmemory-policy %s: under memory pressure it deletes layer keys "
                 "(memberships, queued messages) and messages are lost; use noeviction "

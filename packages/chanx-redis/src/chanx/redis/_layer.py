@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 import weakref
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chanx.core.layers import (
@@ -20,23 +20,10 @@ from chanx.core.layers import (
     require_valid_group_name,
 )
 from chanx.redis._connection import HashRing, Shard, parse_hosts, parse_url
-from chanx.redis._keeper import Keeper, Memberships, local_members
-from chanx.redis._scripts import (
-    DELIVER,
-    GROUP_ADD,
-    GROUP_DISCARD,
-    GROUP_ROUTES,
-    channel_key,
-    counts_key,
-    gone_key,
-    group_key,
-    inbox_key,
-    key_patterns,
-)
-from chanx.redis._serializer import (
-    Serializer,
-    resolve_serializer,
-)
+from chanx.redis._groups import Groups
+from chanx.redis._keeper import Keeper
+from chanx.redis._scripts import DELIVER, channel_key, counts_key, inbox_key, key_patterns
+from chanx.redis._serializer import Serializer, resolve_serializer
 from chanx.redis._settings import Settings
 from chanx.redis._state import LoopState, attach_to_loop
 from chanx.redis._stats import RedisLayerStats
@@ -130,9 +117,9 @@ class RedisChannelLayer:
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = (
             weakref.WeakKeyDictionary()
         )
-        # This process's own memberships: the truth for its own channels (see _keeper).
-        self._memberships: Memberships = {}
-        self._looked_at: set[int] = set()  # shards whose maxmemory-policy was checked
+        self._groups = Groups(prefix=prefix, group_expiry=group_expiry, settings=self._settings)
+        # Shards this layer has warned about (an evicting maxmemory-policy, INFO refused).
+        self._looked_at: set[int] = set()
         self._keepers: weakref.WeakKeyDictionary[LoopState, Keeper] = weakref.WeakKeyDictionary()
 
     @classmethod
@@ -241,7 +228,7 @@ class RedisChannelLayer:
         if state not in self._keepers:
             self._keepers[state] = Keeper(
                 state,
-                self._memberships,
+                self._groups.memberships,
                 prefix=self.prefix,
                 group_expiry=self.group_expiry,
                 interval=self.heal_interval,
@@ -255,156 +242,24 @@ class RedisChannelLayer:
         """Add ``channel`` to ``group``, renewing the membership's ``group_expiry``."""
         require_valid_group_name(group)
         require_valid_channel_name(channel)
-        now = time.time()
-        await (
-            self._state()
-            .shard_for(group)
-            .run_script(
-                GROUP_ADD,
-                [group_key(self.prefix, group), gone_key(self.prefix, group)],
-                [now, channel, int(self.group_expiry) + 1],
-            )
-        )
-        if self._is_local(channel):
-            self._memberships.setdefault(group, {})[channel] = now
+        await self._groups.add(self._state(), group, channel, local=self._is_local(channel))
 
     async def group_discard(self, group: str, channel: str) -> None:
         """Remove ``channel`` from ``group``; nothing happens when it is not a member."""
         require_valid_group_name(group)
         require_valid_channel_name(channel)
-        members = self._memberships.get(group)
-        if members is not None:
-            members.pop(channel, None)
-            if not members:
-                del self._memberships[group]
-        # Removing another process's channel leaves a note, so its owner does not restore it.
-        await (
-            self._state()
-            .shard_for(group)
-            .run_script(
-                GROUP_DISCARD,
-                [group_key(self.prefix, group), gone_key(self.prefix, group)],
-                [
-                    time.time(),
-                    channel,
-                    int(self.group_expiry) + 1,
-                    0 if self._is_local(channel) else 1,
-                ],
-            )
-        )
+        await self._groups.discard(self._state(), group, channel, local=self._is_local(channel))
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Send ``message`` to every member of ``group``; full members are skipped and counted."""
         require_valid_group_name(group)
         payload = self._encode(message)
-        state = self._state()
-        shard = state.shard_for(group)
-        now_ms = self._now_ms()
-        cutoff = time.time() - self.group_expiry
-        head = [now_ms, int(self.expiry * 1000), payload]
-        self.stats.group_sends += 1
-        # This process's own members come from its own table, whatever Redis holds (it may
-        # have lost them), and get the message in-process first: everything this process
-        # sends to one of its own channels keeps its order, whichever method sent it.
-        local = local_members(self._memberships, state, group, cutoff)
-        delivered, dropped = self._deliver_here(state, local, payload)
-        try:
-            # Every key a script touches is named in its KEYS (Redis Cluster and ACL key
-            # patterns need that), so the members are read first and delivered to in a
-            # second call: one per shard, or one per destination slot on a cluster.
-            routes, plain = await shard.run_script(
-                GROUP_ROUTES, [group_key(self.prefix, group)], [cutoff]
-            )
-            remote: dict[str, str] = {}
-            others: list[str] = []  # channels of this loop (another process may add them)
-            for at in range(0, len(routes), 2):
-                inbox, suffixes = routes[at].decode(), routes[at + 1].decode()
-                if inbox in state.inboxes:
-                    others.extend(f"{inbox}!{suffix}" for suffix in suffixes.split(","))
-                else:
-                    remote[inbox] = suffixes
-            lists = [channel.decode() for channel in plain]
-            if remote or lists:
-                sent, full = await self._deliver_to(state, remote, lists, head)
-                delivered, dropped = delivered + sent, dropped + full
-            # Channels of this loop that another process added to the group.
-            here = [m for m in others if m not in local]
-            sent, full = self._deliver_here(state, here, payload)
-            delivered, dropped = delivered + sent, dropped + full
-        finally:
-            self.stats.group_deliveries += delivered
-            self.stats.group_drops += dropped
-            if dropped:
-                self._reporter.occurrence(
-                    "group_drop",
-                    now_ms / 1000,
-                    f"group_send to {group!r} skipped {dropped} full member(s) (their readers "
-                    "are slower than the messages come)",
-                )
-
-    def _deliver_here(
-        self, state: LoopState, members: Collection[str], payload: bytes
-    ) -> tuple[int, int]:
-        """Hand a group message to channels this loop reads; return (delivered, dropped)."""
-        if not members:
-            return 0, 0
-        # Decoding our own bytes gives each receiver the copy another process would get.
-        copy = self.serializer.loads(payload)
-        delivered = 0
-        for member in members:
-            inbox, _, suffix = member.partition("!")
-            delivered += state.inboxes[inbox].deliver_local(suffix, copy, self.capacity_for(member))
-        return delivered, len(members) - delivered
-
-    async def _deliver_to(
-        self, state: LoopState, inboxes: dict[str, str], lists: list[str], head: list[Any]
-    ) -> tuple[int, int]:
-        """Deliver one payload: a script call per shard (per slot on a cluster).
-
-        Each inbox (mapped to its members' comma-separated suffixes) gets the message once,
-        naming its members; its reader skips the full ones. Plain channels are capped here.
-        """
-        batches: dict[tuple[int, str], tuple[list[str], list[Any]]] = {}
-        for inbox, suffixes in inboxes.items():
-            live = 0 if state.shard_for(inbox).is_cluster else 1
-            spec: list[Any] = ["g", live, suffixes]
-            keys = [inbox_key(self.prefix, inbox), counts_key(self.prefix, inbox)]
-            self._batch(state, batches, inbox, keys, spec)
-        for channel in lists:
-            self._batch(
-                state,
-                batches,
-                channel,
-                [channel_key(self.prefix, channel)],
-                ["l", self.capacity_for(channel)],
-            )
-        results = await asyncio.gather(
-            *(
-                state.shards[index].run_script(DELIVER, keys, [*head, *spec])
-                for (index, _), (keys, spec) in batches.items()
-            )
-        )
-        return sum(int(r[0]) for r in results), sum(int(r[1]) for r in results)
-
-    def _batch(
-        self,
-        state: LoopState,
-        batches: dict[tuple[int, str], tuple[list[str], list[Any]]],
-        name: str,
-        keys: list[str],
-        spec: list[Any],
-    ) -> None:
-        index = state.ring.index(name)
-        # A cluster runs a script on one slot only, so every destination is its own batch.
-        slot = name if state.shards[index].is_cluster else ""
-        batch_keys, batch_spec = batches.setdefault((index, slot), ([], []))
-        batch_keys.extend(keys)
-        batch_spec.extend(spec)
+        await self._groups.send(self._state(), group, payload)
 
     async def flush(self) -> None:
         """Delete every message, inbox and group under this layer's prefix, on every shard."""
         state = self._state()
-        self._memberships.clear()
+        self._groups.memberships.clear()
         keeper = self._keepers.get(state)
         async with keeper.lock if keeper is not None else contextlib.nullcontext():
             for shard in state.shards:
