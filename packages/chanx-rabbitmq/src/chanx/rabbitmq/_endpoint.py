@@ -96,6 +96,11 @@ class Endpoint:
         key, bang, _ = channel.partition("!")
         return bool(bang) and key in self.inbox_keys
 
+    def queue_of(self, channel: str) -> str:
+        """The queue of the process that reads ``channel`` (its key ends with the client id)."""
+        key = channel.partition("!")[0]
+        return f"{self.settings.prefix}.process.{key[-len(self.client_id) :]}"
+
     def plain_queue(self, channel: str) -> str:
         return f"{self.settings.prefix}.channel.{channel}"
 

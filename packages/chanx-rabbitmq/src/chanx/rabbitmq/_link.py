@@ -220,6 +220,33 @@ class Link:
                 f"RabbitMQ at {self.safe_url} refused or lost a request: {error!r}"
             ) from error
 
+    async def rpc_if_found(self, call: Callable[[AbstractChannel], Awaitable[Any]]) -> bool:
+        """Run a request about a queue that may be gone; False when the broker has no such queue.
+
+        The broker answers a missing queue by closing the channel the request came on, so
+        the request gets a short-lived channel of its own instead of the shared ones.
+        """
+        await self.wait_ready()
+        connection = self.connection
+        assert connection is not None
+
+        async def alone() -> bool:
+            channel = await connection.channel(publisher_confirms=False)
+            try:
+                await call(channel)
+            except aiormq.exceptions.ChannelNotFoundEntity:
+                return False  # the broker closed the channel already
+            with contextlib.suppress(Exception):
+                await channel.close()
+            return True
+
+        try:
+            return await asyncio.shield(asyncio.ensure_future(alone()))
+        except (aiormq.exceptions.AMQPError, RuntimeError, OSError) as error:
+            raise ConnectionError(
+                f"RabbitMQ at {self.safe_url} refused or lost a request: {error!r}"
+            ) from error
+
     def ack_later(self, channel: AbstractChannel, tag: int) -> None:
         """Acknowledge ``tag`` and every earlier one on ``channel`` once this loop turn ends."""
         if channel is not self._ack_channel:
