@@ -16,10 +16,13 @@ cause of a skip) fails them as it fails the locked suite (tests/conftest.py).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
+import tarfile
 import tomllib
+import urllib.request
 from pathlib import Path
 
 import nox
@@ -41,6 +44,7 @@ nox.options.sessions = [
     "tests_core",
     "tests_lowest",
     "tests_newest",
+    "channels_redis_suite",
     "tests",
     "guides",
 ]
@@ -265,6 +269,87 @@ def guides(session: nox.Session) -> None:
     if uv is None:
         session.error("uv is needed to build wheels and create the guides' virtualenvs")
     session.run("python", "-m", "tests.guides.runner", *session.posargs, env={"UV": uv})
+
+
+def _locked_sdist(name: str) -> tuple[str, str, str]:
+    """(version, URL, sha256) of ``name``'s sdist as uv.lock pins it."""
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    for package in lock["package"]:
+        if package["name"] == name and "sdist" in package:
+            sdist = package["sdist"]
+            return package["version"], sdist["url"], sdist["hash"].removeprefix("sha256:")
+    raise LookupError(f"uv.lock pins no sdist of {name}")
+
+
+def _fetch_checked(url: str, sha256: str, into: Path) -> Path:
+    """Download ``url`` into ``into`` once; the file must match the lock's hash."""
+    path = into / url.rsplit("/", 1)[1]
+    if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            data = response.read()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise RuntimeError(f"{url} does not match the sha256 uv.lock records")
+        path.write_bytes(data)
+    return path
+
+
+# Redis for channels_redis_suite: a database of its own (the tests session uses 0).
+CHANNELS_REDIS_SUITE_URL = "redis://127.0.0.1:6379/14"
+_REDIS_PING = """
+import sys, redis
+try:
+    redis.Redis.from_url(sys.argv[1], socket_timeout=2).ping()
+except redis.RedisError as error:
+    sys.exit(f"Redis is not reachable at {sys.argv[1]}: {error}")
+"""
+
+
+@nox.session
+def channels_redis_suite(session: nox.Session) -> None:
+    """channels_redis's own layer tests (tests/test_core.py) against chanx.redis's layer.
+
+    The test file comes from the channels_redis sdist that uv.lock pins (hash-checked) and
+    runs with the newest redis-py; tests/peer_suites/channels_redis_conftest.py points their
+    imports at our layer and says which tests are deselected or expected to fail, and why.
+    ``CHANX_CHANNELS_REDIS_SUITE_URL`` overrides the Redis database (default: db 14).
+    """
+    _sync(session, "--all-packages", "--group", "dev")
+    python = ("--python", session.virtualenv.location)
+    # Over the locked environment: the newest redis-py, and their tests' own import.
+    session.run_install("uv", "pip", "install", "--quiet", *python, "--upgrade", "redis")
+    session.run_install("uv", "pip", "install", "--quiet", *python, "async-timeout")
+    session.run("python", "-c", _SHOW_VERSIONS, "redis", "hiredis", "channels-redis")
+    url = os.environ.get("CHANX_CHANNELS_REDIS_SUITE_URL", CHANNELS_REDIS_SUITE_URL)
+    try:
+        session.run("python", "-c", _REDIS_PING, url, silent=True)
+    except CommandFailed:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            session.error(f"Redis is not reachable at {url}, and CI=true requires it")
+        session.skip(f"Redis is not reachable at {url}")
+    version, sdist_url, sha256 = _locked_sdist("channels-redis")
+    tmp = Path(session.create_tmp())
+    archive = _fetch_checked(sdist_url, sha256, tmp)
+    suite = tmp / "channels_redis_suite"
+    shutil.rmtree(suite, ignore_errors=True)
+    suite.mkdir()
+    with tarfile.open(archive) as sdist:
+        member = sdist.getmember(f"channels_redis-{version}/tests/test_core.py")
+        source = sdist.extractfile(member)
+        assert source is not None
+        (suite / "test_core.py").write_bytes(source.read())
+    shutil.copy(ROOT / "tests/peer_suites/channels_redis_conftest.py", suite / "conftest.py")
+    # Their own pytest settings (setup.cfg), warnings as errors as in our suite.
+    (suite / "pytest.ini").write_text(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+        "timeout = 10\nfilterwarnings = error\n"
+    )
+    session.log(f"channels_redis {version}: tests/test_core.py against chanx.redis on {url}")
+    session.run(
+        "pytest", "-c", str(suite / "pytest.ini"), "--rootdir", str(suite),
+        "-p", "no:cacheprovider", "-p", "no:django", "-ra", "-q",
+        str(suite / "test_core.py"), *session.posargs,
+        env={"CHANX_CHANNELS_REDIS_SUITE_URL": url},
+    )  # fmt: skip
 
 
 DJANGO_VERSIONS = ["5.2", "6"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 import sys
 import uuid
@@ -14,6 +15,7 @@ import pytest
 from redis.exceptions import AuthenticationError
 
 from chanx.redis import RedisChannelLayer
+from chanx.redis._connection import unverified_tls
 from chanx.redis._endpoint import lean_endpoint
 
 from ._servers import RedisProcess, cli, free_port, require_binary, wait_until
@@ -251,3 +253,21 @@ asyncio.run(main())
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize(
+    ("spec", "unverified"),
+    [
+        ({"address": "rediss://h:1/0?ssl_cert_reqs=none"}, True),
+        ({"address": "rediss://h:1/0?ssl_cert_reqs=none&ssl_check_hostname=true"}, False),
+        ({"address": "rediss://h:1/0"}, False),
+        ({"host": "h", "port": 1, "ssl": True, "ssl_cert_reqs": "none"}, True),
+        ({"host": "h", "port": 1, "ssl": True, "ssl_cert_reqs": ssl.CERT_NONE}, True),
+        ({"host": "h", "port": 1, "ssl": True, "ssl_cert_reqs": "required"}, False),
+    ],
+)
+def test_tls_without_verification_skips_the_host_name_check(
+    spec: dict[str, Any], unverified: bool
+) -> None:
+    # redis-py 6.0 checks host names by default even without verification, which ssl refuses.
+    assert unverified_tls(spec) is unverified

@@ -250,3 +250,50 @@ async def test_a_user_without_info_still_heals(
     finally:
         await layer.flush()
         await layer.close()
+
+
+async def test_maxmemory_below_current_use_is_reported_as_eviction(
+    server: RedisProcess, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An outside trial: with maxmemory set below what Redis itself already uses and
+    # allkeys-lru, every key went at once and writes were refused for 5.5 s; the loss was
+    # logged only as memberships_lost with a 0.0 s window, and no eviction WARNING.
+    caplog.set_level(logging.WARNING, logger="chanx.redis")
+    squeezed: list[float] = []
+
+    async def squeeze() -> None:
+        used = int(cli(server.port, "memory", "stats").split("\n")[1])  # peak.allocated
+        cli(server.port, "config", "set", "maxmemory-policy", "allkeys-lru")
+        cli(server.port, "config", "set", "maxmemory", str(used // 2))
+        squeezed.append(time.time())
+        await anyio.sleep(3)
+        cli(server.port, "config", "set", "maxmemory", "0")
+        squeezed.append(time.time())
+
+    stream, _, remote = await _run_scenario(f"redis://127.0.0.1:{server.port}/0", squeeze)
+    lost = sorted(
+        stream.sent_at[i] - squeezed[0] for i in set(stream.ok()) - set(stream.received["remote"])
+    )
+    windows = [
+        (i.cause, i.start - squeezed[0], i.end - squeezed[0]) for i in remote.stats.incidents
+    ]
+    print(  # the figures behind the fix: when lost messages were sent, relative to the squeeze
+        f"sent={len(stream.sent_at)} lost-remote={len(lost)} "
+        f"sent from {lost[0] if lost else 0:+.2f}s to {lost[-1] if lost else 0:+.2f}s; "
+        + ", ".join(f"{cause} {start:+.2f}s to {end:+.2f}s" for cause, start, end in windows)
+    )
+    assert not set(stream.ok()) - set(stream.received["local"])
+    assert _unaccounted(stream, "remote", remote) == []
+    evictions = [i for i in remote.stats.incidents if i.cause == "eviction"]
+    assert evictions, [i.cause for i in remote.stats.incidents]
+    assert remote.stats.evicted_keys > 0
+    # The window covers the whole time the memberships were gone: from before the squeeze
+    # to after memory was given back.
+    [eviction] = evictions
+    assert eviction.start <= squeezed[0]
+    assert eviction.end >= squeezed[1]
+    lines = [r for r in caplog.records if r.getMessage().startswith("eviction:")]
+    assert len(lines) == 2  # one per layer
+    assert all(r.levelno == logging.WARNING for r in lines)
+    # While Redis refused the memberships back, the operator was told at once, too.
+    assert any("Redis refuses" in r.getMessage() for r in caplog.records)

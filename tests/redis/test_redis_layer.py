@@ -450,3 +450,21 @@ async def test_receiving_on_another_process_channel_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match="made by this layer"):
         await layer.receive("specific.someone-else!abc")
+    # channels_redis raises AssertionError there; code written for it may catch that.
+    with pytest.raises(AssertionError, match="made by this layer"):
+        await layer.receive("specific.someone-else!abc")
+
+
+async def test_channels_redis_names_for_closing_and_the_client_prefix(redis_url: str) -> None:
+    # Code written against channels_redis calls close_pools() and reads client_prefix.
+    layer = RedisChannelLayer.from_url(redis_url, prefix=_prefix())
+    channel = await layer.new_channel()
+    assert channel.partition("!")[0].endswith(layer.client_prefix)
+    assert layer.client_prefix != RedisChannelLayer.from_url(redis_url).client_prefix
+    await layer.send(channel, {"type": "hello"})
+    assert (await layer.receive(channel))["type"] == "hello"
+    await layer.close_pools()
+    await layer.send(channel, {"type": "again"})  # a closed loop's state is made afresh
+    assert (await layer.receive(channel))["type"] == "again"
+    await layer.flush()
+    await layer.close_pools()

@@ -237,15 +237,7 @@ class RabbitMQChannelLayer:
             )
             endpoint.plain_members.setdefault(group, {})[channel] = now
         else:
-            # The owner binds its queue to the group when this control message reaches it,
-            # which can be after a group_send that follows this call: that message would be
-            # routed to no queue and lost. Bind it from here first, so the membership holds
-            # when group_add returns (the owner's own bind is then a no-op). A missing queue
-            # means the owner is gone: nothing to bind, and the control message is dropped.
-            owner_queue = endpoint.queue_of(channel)
-            await endpoint.link.rpc_if_found(
-                lambda ch: ch.queue_bind(owner_queue, endpoint.groups_exchange, routing_key=group)
-            )
+            await endpoint.bind_remote(group, channel)
             await self._control(endpoint, group, {"op": "add", "channel": channel, "added": now})
 
     async def group_discard(self, group: str, channel: str) -> None:

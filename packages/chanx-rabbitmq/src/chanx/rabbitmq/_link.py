@@ -220,32 +220,27 @@ class Link:
                 f"RabbitMQ at {self.safe_url} refused or lost a request: {error!r}"
             ) from error
 
-    async def rpc_if_found(self, call: Callable[[AbstractChannel], Awaitable[Any]]) -> bool:
-        """Run a request about a queue that may be gone; False when the broker has no such queue.
+    async def bind_elsewhere(self, queue: str, exchange: str, routing_key: str) -> bool:
+        """Bind a queue this link did not declare; False when the broker has no such queue.
 
-        The broker answers a missing queue by closing the channel the request came on, so
-        the request gets a short-lived channel of its own instead of the shared ones.
+        A throwaway channel carries the bind, since the broker closes the channel of a bind
+        that names a missing queue (and the publishing channel must stay open).
         """
         await self.wait_ready()
         connection = self.connection
         assert connection is not None
-
-        async def alone() -> bool:
-            channel = await connection.channel(publisher_confirms=False)
-            try:
-                await call(channel)
-            except aiormq.exceptions.ChannelNotFoundEntity:
-                return False  # the broker closed the channel already
-            with contextlib.suppress(Exception):
-                await channel.close()
-            return True
-
         try:
-            return await asyncio.shield(asyncio.ensure_future(alone()))
+            scratch = await connection.channel(publisher_confirms=False)
+            try:
+                await scratch.queue_bind(queue, exchange, routing_key=routing_key)
+            except aiormq.exceptions.ChannelNotFoundEntity:
+                return False
+            await scratch.close()
         except (aiormq.exceptions.AMQPError, RuntimeError, OSError) as error:
             raise ConnectionError(
                 f"RabbitMQ at {self.safe_url} refused or lost a request: {error!r}"
             ) from error
+        return True
 
     def ack_later(self, channel: AbstractChannel, tag: int) -> None:
         """Acknowledge ``tag`` and every earlier one on ``channel`` once this loop turn ends."""

@@ -146,13 +146,24 @@ def _backoff() -> EqualJitterBackoff:
     return EqualJitterBackoff(cap=0.5, base=0.1)
 
 
-def _retry() -> Retry:
+def _retry(retries: int) -> Retry:
     # redis.asyncio's own Retry: the synchronous redis.retry.Retry retries nothing on an
     # asyncio client (and redis-py 8.2 warns about it).
     # OSError too: redis-py before 6 retried a refused connect only through it.
     errors = (RedisConnectionError, RedisTimeoutError, OSError)
     # (redis-py's annotation names RedisError subclasses only; any exception type works.)
-    return Retry(_backoff(), retries=RETRIES, supported_errors=errors)  # type: ignore[arg-type]
+    return Retry(_backoff(), retries=retries, supported_errors=errors)  # type: ignore[arg-type]
+
+
+def unverified_tls(spec: HostSpec) -> bool:
+    """Whether ``spec`` asks for TLS without certificate verification (ssl_cert_reqs=none)."""
+    requirement = spec.get("ssl_cert_reqs")
+    if "address" in spec:
+        query = dict(parse_qsl(urlsplit(spec["address"]).query))
+        if "ssl_check_hostname" in query:
+            return False  # the URL decides, and wins over keyword options
+        requirement = query.get("ssl_cert_reqs", requirement)
+    return requirement is not None and str(requirement).lower() in {"none", "cert_none", "0"}
 
 
 class Shard:
@@ -170,8 +181,11 @@ class Shard:
         self._sentinels: list[Sentinel] = []
         self.client = self._make_client(pool_size)
         # Blocking pops hold a connection for up to a second: a pool of their own keeps them
-        # from starving sends, and sends from starving them.
-        self.reader = self._make_client(pool_size)
+        # from starving sends, and sends from starving them. It never retries a command: a
+        # pop whose reply was lost has taken its batch, so the reader must see the error
+        # and report it (redis-py would retry it quietly, on some versions even through a
+        # Sentinel failover).
+        self.reader = self._make_client(pool_size, retries=0)
         # Cluster and Sentinel pools raise when exhausted, so semaphores make them wait.
         waits = self.is_cluster or "sentinels" in spec
         self._limits: dict[int, asyncio.Semaphore | None] = {
@@ -205,15 +219,18 @@ class Shard:
         previous, self.run_identity = self.run_identity, identity
         return None if previous is None else previous != identity
 
-    def _make_client(self, size: int) -> Any:
+    def _make_client(self, size: int, *, retries: int = RETRIES) -> Any:
         spec = dict(self.spec)
         options: dict[str, Any] = {
-            "retry": _retry(),
+            "retry": _retry(retries),
             # redis-py before 6 retries a command only for the errors named here.
-            "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+            "retry_on_error": [RedisConnectionError, RedisTimeoutError] if retries else [],
             "socket_connect_timeout": 5.0,
         }
         options["socket_timeout"] = spec.pop("socket_timeout", 10.0)
+        if unverified_tls(spec) and "ssl_check_hostname" not in spec:
+            # redis-py 6.0 checks the host name by default even then, which ssl refuses.
+            options["ssl_check_hostname"] = False
         if "cluster_nodes" in spec:
             nodes = [ClusterNode(host, port) for host, port in spec.pop("cluster_nodes")]
             return RedisCluster(startup_nodes=nodes, max_connections=size, **options, **spec)

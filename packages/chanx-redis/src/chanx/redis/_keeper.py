@@ -84,6 +84,11 @@ class Keeper:
         self.reporter = reporter
         self._looked_at = looked_at
         self._servers: dict[int, _Server] = {}
+        # Restarts and evictions seen but not reported yet: the report waits for the round
+        # that gets the memberships back in, so its window covers the whole loss.
+        self._pending: dict[int, tuple[str, float, int]] = {}
+        self._renewed_at: float | None = None  # memberships last known to be in Redis
+        self._refused = False  # Redis refuses the memberships (out of memory): warned
         self._wake = asyncio.Event()
         self.lock = asyncio.Lock()  # one round at a time; flush waits for it
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -106,7 +111,16 @@ class Keeper:
             try:
                 async with self.lock:
                     await self.round()
-            except (RedisError, OSError) as error:  # the next round tries again
+            except ResponseError as error:  # refused: out of memory, a read-only replica...
+                if not self._refused:
+                    self._refused = True
+                    logger.warning(
+                        "Redis refuses this process's group memberships (%s): group messages "
+                        "other processes send to its members are lost until it takes them "
+                        "back; that loss is reported then, with its window",
+                        error,
+                    )
+            except (RedisError, OSError) as error:  # down: the readers report it
                 logger.debug("keeper round failed: %r", error)
             if cancelled():
                 return
@@ -116,13 +130,17 @@ class Keeper:
 
     async def round(self) -> None:
         """Check every server, write the memberships back, and log what was lost."""
-        causes: dict[int, tuple[str, float, int]] = {}
         for index, shard in enumerate(self.state.shards):
             found = await self._check(index, shard)
             if found is not None:
-                causes[index] = found
+                self._note(index, *found)
+        renewing = time.time()
         restored = await self._renew()
         end = time.time()
+        self._refused = False
+        causes, self._pending = self._pending, {}
+        # Missing memberships were last known to be there when the last renewal ran.
+        confirmed, self._renewed_at = self._renewed_at, renewing
         for index, (cause, start, count) in causes.items():
             where = self.state.shards[index].spec
             if cause == "redis_restart":
@@ -138,7 +156,7 @@ class Keeper:
                 )
             self.reporter.incident(cause, start, end, count, detail)
         if restored and not causes:
-            start = min((s.last_ok for s in self._servers.values()), default=end)
+            start = confirmed if confirmed is not None else renewing
             self.reporter.incident(
                 "memberships_lost",
                 start,
@@ -151,6 +169,14 @@ class Keeper:
         cutoff = end - self.group_expiry
         for inbox in self.state.inboxes.values():
             inbox.forget_receivers(cutoff)
+
+    def _note(self, index: int, cause: str, start: float, count: int) -> None:
+        """Add a finding to the shard's unreported one (a restart outweighs an eviction)."""
+        held = self._pending.get(index)
+        if held is not None:
+            cause = "redis_restart" if "redis_restart" in (cause, held[0]) else cause
+            start, count = min(start, held[1]), count + held[2]
+        self._pending[index] = (cause, start, count)
 
     async def _check(self, index: int, shard: Shard) -> tuple[str, float, int] | None:
         try:

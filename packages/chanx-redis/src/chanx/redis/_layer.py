@@ -46,6 +46,14 @@ __all__ = ["RedisChannelLayer"]
 logger = logging.getLogger("chanx.redis")
 
 
+class ForeignChannelError(ValueError, AssertionError):
+    """``receive`` on a process-specific channel that another layer made.
+
+    An `AssertionError` too, because channels_redis raises one there and code written for
+    it may catch that.
+    """
+
+
 class RedisChannelLayer:
     """Channel layer on Redis (single server, sharded servers, Sentinel or Redis Cluster).
 
@@ -206,13 +214,14 @@ class RedisChannelLayer:
         """Wait for the next message on ``channel``; cancelling the wait loses no message.
 
         Raises:
-            ValueError: ``channel`` is process-specific but was not made by this layer.
+            ValueError: ``channel`` is process-specific but was not made by this layer (the
+                exception is an `AssertionError` too, which channels_redis raises there).
         """
         require_valid_channel_name(channel)
         inbox, bang, suffix = channel.partition("!")
         if bang and not inbox.endswith(self.client_id):
             # Nothing would ever arrive: only the layer that made the name reads its inbox.
-            raise ValueError(
+            raise ForeignChannelError(
                 f"expected a process-specific channel made by this layer's new_channel() "
                 f"(its part before '!' ends with {self.client_id!r}), but got {channel!r}"
             )
@@ -416,6 +425,15 @@ class RedisChannelLayer:
         if state is not None:
             await state.aclose()
         self._reporter.close()  # what open incidents counted since their first line
+
+    async def close_pools(self) -> None:
+        """Same as `close`: channels_redis's name, for code written against it."""
+        await self.close()
+
+    @property
+    def client_prefix(self) -> str:
+        """channels_redis's name for `client_id`, the mark of this layer's channel names."""
+        return self.client_id
 
     def _is_local(self, channel: str) -> bool:
         inbox, bang, _ = channel.partition("!")
