@@ -20,6 +20,7 @@ METRICS: dict[str, tuple[str, str, int, bool]] = {
     "deliveries_per_s": ("broadcast", "bcast deliv/s", 0, True),
     "last_delivery_p50_ms": ("broadcast", "last deliv ms", 2, False),
     "bytes_per_idle_conn": ("memory", "KiB/idle conn", 1, True),
+    "bytes_per_idle_conn_second_batch": ("memory", "KiB/conn, 2nd 1k", 1, True),
     "soak_ok": ("soak", "soak", 0, False),
     "hostile_ok": ("hostile-soak", "hostile soak", 0, False),
 }
@@ -88,7 +89,7 @@ def cell(metrics: dict[str, Any], metric: str) -> str:
             f"/{block.get('malformed_sent', 0)} errors, {block.get('server_error_lines', 0)}"
             " ERROR lines)"
         )
-    if metric == "bytes_per_idle_conn":
+    if metric.startswith("bytes_per_idle_conn"):
         value = value / 1024
     text = f"{value:,.{digits}f}"
     ratio = metrics.get("ratios", {}).get(metric)

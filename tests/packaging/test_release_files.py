@@ -38,29 +38,48 @@ def test_version_is_not_typed_into_the_package(package: str) -> None:
             )
 
 
-@pytest.mark.parametrize(
-    "relative",
-    ["hatch_build.py", "LICENSE"],
-)
-def test_shared_files_are_identical_copies(relative: str) -> None:
-    reference = ROOT / relative if relative == "LICENSE" else PACKAGE_DIRS[0] / relative
+def test_licenses_are_identical_copies() -> None:
+    reference = (ROOT / "LICENSE").read_bytes()
     for package in PACKAGE_DIRS:
-        assert (package / relative).read_bytes() == reference.read_bytes(), (
-            f"{package.name}/{relative} differs from {reference.relative_to(ROOT)}"
-        )
+        assert (package / "LICENSE").read_bytes() == reference, f"{package.name}/LICENSE differs"
 
 
-def test_namespace_guards_are_identical_and_first() -> None:
-    guards = [p / "src" / "chanx" / p.name.removeprefix("chanx-") for p in PACKAGE_DIRS]
-    reference = (guards[0] / "_namespace.py").read_bytes()
-    for package in guards:
-        assert (package / "_namespace.py").read_bytes() == reference, package
-        init = (package / "__init__.py").read_text()
-        first_chanx_import = re.search(r"^(?:from|import) chanx\.\S+", init, re.MULTILINE)
-        assert first_chanx_import is not None
-        assert first_chanx_import.group() == f"import chanx.{package.name}._namespace", (
-            f"{package}/__init__.py must import its _namespace guard before any chanx module"
+@pytest.mark.parametrize("package", NAMES)
+def test_build_hook_is_the_repository_one(package: str) -> None:
+    # One hatch_build.py for every package: each package's build_hook.py links to it, and
+    # its sdist ships the file itself (what tests/packaging/test_wheels.py builds from).
+    hook = ROOT / "packages" / package / "build_hook.py"
+    assert hook.is_symlink(), f"{package}/build_hook.py should link to ../../hatch_build.py"
+    assert hook.resolve() == (ROOT / "hatch_build.py").resolve()
+    project = tomllib.loads((ROOT / "packages" / package / "pyproject.toml").read_text())
+    hatch = project["tool"]["hatch"]
+    assert hatch["metadata"]["hooks"]["custom"]["path"] == "build_hook.py"
+    sdist = hatch["build"]["targets"]["sdist"]
+    assert sdist["force-include"] == {"../../hatch_build.py": "build_hook.py"}
+    assert "build_hook.py" in sdist["exclude"]
+    assert not (ROOT / "packages" / package / "hatch_build.py").exists()
+
+
+SHADOWED = re.compile(r'^if getattr\((_?sys)\.modules\["chanx"\], "__file__", None\) is not None:$')
+
+
+def test_one_namespace_guard_imported_first() -> None:
+    # chanx.core.namespace is the one guard. chanx.core imports it first; the other
+    # packages import it first when `chanx` has a file (a regular package: chanx 2.x), so
+    # that an old install is reported before anything breaks, and chanx.core is not loaded
+    # for nothing otherwise (chanx.testing's pytest plugin must stay light).
+    for package in PACKAGE_DIRS:
+        source = package / "src" / "chanx" / package.name.removeprefix("chanx-")
+        assert not (source / "_namespace.py").exists(), f"{source}: a copy of the guard"
+        lines = (source / "__init__.py").read_text().splitlines()
+        first = next(
+            i for i, line in enumerate(lines) if re.match(r"\s*(from|import) chanx\.", line)
         )
+        assert lines[first].strip() == "import chanx.core.namespace  # noqa: F401", (
+            f"{source}/__init__.py must import chanx.core.namespace before any chanx module"
+        )
+        if package.name != "chanx-core":
+            assert SHADOWED.match(lines[first - 1]), f"{source}: the guard's condition changed"
 
 
 @pytest.mark.parametrize("package", NAMES)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib.metadata import version
 
 # First: refuses to load, saying how to fix it, under an old chanx 2.x install.
-import chanx.core._namespace  # noqa: F401
+import chanx.core.namespace  # noqa: F401
 from chanx.core._adapters import FrameworkAdapter, WebsocketRoute
 from chanx.core._app import ConsumerApp
 from chanx.core._auth import AuthResult, BaseAuthenticator, Credential, TokenAuthenticator

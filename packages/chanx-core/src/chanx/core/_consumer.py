@@ -218,8 +218,9 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
             if alias is not None:
                 layer = self.channel_layer = layer_for(adapter, alias)
                 groups = list(await self.get_groups())  # a failing get_groups is a bug: 1011
-                joined = join_or_refuse(self, connection, layer, groups, self._joined)
-                self.channel_name, admitted = await joined
+                self.channel_name, admitted = await join_or_refuse(
+                    self, connection, layer, groups, self._joined
+                )
                 if not admitted:
                     return
             await connection.accept(

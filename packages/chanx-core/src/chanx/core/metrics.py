@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from chanx.core.layers import ChannelLayer, registered_channel_layers
@@ -66,38 +67,22 @@ class PrometheusMetrics:
         self, *, registry: CollectorRegistry | None = None, namespace: str = "chanx"
     ) -> None:
         registry = REGISTRY if registry is None else registry
-        self.connections_open = Gauge(
-            "connections_open",
-            "WebSocket connections accepted and not yet closed",
-            namespace=namespace,
-            registry=registry,
+        counter = partial(Counter, namespace=namespace, registry=registry)
+        gauge = partial(Gauge, namespace=namespace, registry=registry)
+        self.connections_open = gauge(
+            "connections_open", "WebSocket connections accepted and not yet closed"
         )
-        self.connections = Counter(
-            "connections", "WebSocket connections accepted", namespace=namespace, registry=registry
+        self.connections = counter("connections", "WebSocket connections accepted")
+        self.frames_received = counter("frames_received", "Frames received from clients")
+        self.frames_sent = counter("frames_sent", "Frames sent to clients")
+        self.error_frames = counter(
+            "error_frames", "Error frames sent to clients, by error code", ["code"]
         )
-        self.frames_received = Counter(
-            "frames_received",
-            "Frames received from clients",
-            namespace=namespace,
-            registry=registry,
-        )
-        self.frames_sent = Counter(
-            "frames_sent", "Frames sent to clients", namespace=namespace, registry=registry
-        )
-        self.error_frames = Counter(
-            "error_frames",
-            "Error frames sent to clients, by error code",
-            ["code"],
-            namespace=namespace,
-            registry=registry,
-        )
-        self.refusals = Counter(
+        self.refusals = counter(
             "refusals",
             "Connections closed or denied by the server before the client's first frame, "
             "by close code (HTTP status for a denied handshake)",
             ["code"],
-            namespace=namespace,
-            registry=registry,
         )
         self._watched: dict[str, ChannelLayer] = {}
         registry.register(_LayerCollector(namespace, self._layers))

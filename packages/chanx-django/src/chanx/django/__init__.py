@@ -11,12 +11,16 @@ where it is installed, and that must not import Django.
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
-# First: refuses to load, saying how to fix it, under an old chanx 2.x install.
-import chanx.django._namespace  # noqa: F401
+# First: under an old chanx 2.x install (``chanx`` is then a regular package, with a file)
+# chanx.core.namespace refuses to load, saying how to fix it. Only then: chanx.core is
+# not imported for nothing.
+if getattr(sys.modules["chanx"], "__file__", None) is not None:
+    import chanx.core.namespace  # noqa: F401
 
 if TYPE_CHECKING:
     from chanx.django._auth import DjangoAuthenticator, DjangoAuthResult

@@ -26,6 +26,7 @@ from typing import Any
 
 from aiormq.abc import DeliveredMessage
 
+from chanx.core.layers import LossReporter
 from chanx.rabbitmq._box import Ack, Box, Entry
 from chanx.rabbitmq._envelope import CONTROL, DIRECT, GROUP, decode
 from chanx.rabbitmq._link import Link, LinkSettings
@@ -36,7 +37,6 @@ __all__ = ["Endpoint", "Settings"]
 logger = logging.getLogger("chanx.rabbitmq")
 
 _SEEN_LIMIT = 20_000
-_WARN_EVERY = 10.0
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Endpoint:
         self.barriers: dict[str, asyncio.Future[None]] = {}
         self._seen: dict[str, None] = {}
         self._down_since: float | None = None
-        self._warned: dict[str, float] = {}
+        self.losses = LossReporter(logger)
         self.closed = False
         self.link = Link(
             LinkSettings(
@@ -402,11 +402,8 @@ class Endpoint:
         self.bound.clear()
 
     def warn(self, cause: str, text: str, *args: Any) -> None:
-        """Log a WARNING for ``cause`` at most every few seconds (the stats count every one)."""
-        now = time.monotonic()
-        if now - self._warned.get(cause, -_WARN_EVERY) >= _WARN_EVERY:
-            self._warned[cause] = now
-            logger.warning(text, *args)
+        """Report a lost message: the first of an incident at once, the rest summed."""
+        self.losses.occurrence(cause, time.time(), text % args)
 
     def background(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -414,6 +411,7 @@ class Endpoint:
 
     async def aclose(self) -> None:
         self.closed = True
+        self.losses.close()  # what open incidents counted since their first line
         await self.link.aclose()
 
 

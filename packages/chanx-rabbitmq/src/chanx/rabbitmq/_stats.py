@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+
+from chanx.core.layers import LayerStats
 
 __all__ = ["RabbitMQLayerStats"]
 
 
 @dataclass
-class RabbitMQLayerStats:
+class RabbitMQLayerStats(LayerStats):
     """Running totals for one `RabbitMQChannelLayer` (all event loops together).
 
     Attributes:
@@ -31,21 +32,7 @@ class RabbitMQLayerStats:
             or an outage longer than ``queue_expiry``): what was queued there is lost.
     """
 
-    sent: int = 0
-    received: int = 0
-    channel_full: int = 0
-    group_sends: int = 0
-    group_deliveries: int = 0
-    group_drops: int = 0
     full_drops: int = 0
     refused: int = 0
     unroutable: int = 0
-    expired: int = 0
     duplicates: int = 0
-    disconnects: int = 0
-    reconnects: int = 0
-    possible_loss: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the counters as a plain dict (for logs and metrics)."""
-        return asdict(self)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError, ResponseError
 
-from chanx.redis._incidents import Reporter
+from chanx.core.layers import LossReporter
 from chanx.redis._scripts import GROUP_RENEW, gone_key, group_key
 from chanx.redis._stats import RedisLayerStats
 
@@ -72,7 +72,7 @@ class Keeper:
         group_expiry: float,
         interval: float,
         stats: RedisLayerStats,
-        reporter: Reporter,
+        reporter: LossReporter,
         looked_at: set[int],
     ) -> None:
         self.state = state

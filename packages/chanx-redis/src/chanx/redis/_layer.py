@@ -15,11 +15,11 @@ from typing import Any
 
 from chanx.core.layers import (
     ChannelFull,
+    LossReporter,
     require_valid_channel_name,
     require_valid_group_name,
 )
 from chanx.redis._connection import HashRing, Shard, parse_hosts, parse_url
-from chanx.redis._incidents import Reporter
 from chanx.redis._keeper import Keeper, Memberships, local_members
 from chanx.redis._scripts import (
     DELIVER,
@@ -118,7 +118,7 @@ class RedisChannelLayer:
         self.stats = RedisLayerStats()
         self.client_id = uuid.uuid4().hex[:16]
         self._ring = HashRing(len(self.hosts))
-        self._reporter = Reporter(self.stats.incidents)
+        self._reporter = LossReporter(logger, self.stats.record_incident)
         self._settings = Settings(
             expiry=expiry,
             capacity_for=self.capacity_for,

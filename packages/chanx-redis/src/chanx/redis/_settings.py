@@ -12,8 +12,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from chanx.core.layers import LossReporter
 from chanx.redis._connection import Shard
-from chanx.redis._incidents import Reporter
 from chanx.redis._scripts import split_entry
 from chanx.redis._serializer import Serializer
 from chanx.redis._stats import RedisLayerStats
@@ -37,7 +37,7 @@ class Settings:
         capacity_for: Callable[[str], int],
         serializer: Serializer,
         stats: RedisLayerStats,
-        reporter: Reporter,
+        reporter: LossReporter,
         on_recovered: Callable[[Shard], Awaitable[None]],
     ) -> None:
         self.expiry_ms = int(expiry * 1000)

@@ -3,16 +3,38 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
 
-from chanx.redis._incidents import KEPT_INCIDENTS, LossIncident
+from chanx.core.layers import LayerStats
 
-__all__ = ["RedisLayerStats"]
+__all__ = ["LossIncident", "RedisLayerStats"]
+
+KEPT_INCIDENTS = 100
+
+
+@dataclass(frozen=True)
+class LossIncident:
+    """Messages may have been lost between ``start`` and ``end`` (Unix times) for ``cause``.
+
+    Attributes:
+        cause: what happened: ``"redis_restart"``, ``"eviction"``, ``"memberships_lost"``,
+            ``"connection_lost"``, ``"undecodable"``, ``"group_drop"`` (a full member
+            skipped) or ``"expired"`` (a message older than ``expiry`` on arrival).
+        start: the earliest moment a lost message may have been sent.
+        end: the moment the layer had healed (or the last occurrence).
+        count: how many messages, keys or memberships it concerned (0: unknown).
+        detail: the log line's explanation.
+    """
+
+    cause: str
+    start: float
+    end: float
+    count: int
+    detail: str
 
 
 @dataclass
-class RedisLayerStats:
+class RedisLayerStats(LayerStats):
     """Running totals for one `RedisChannelLayer` (all event loops together).
 
     Attributes:
@@ -38,17 +60,7 @@ class RedisLayerStats:
         incidents: the latest loss incidents (at most 100), each logged once as a WARNING.
     """
 
-    sent: int = 0
-    received: int = 0
-    channel_full: int = 0
-    group_sends: int = 0
-    group_deliveries: int = 0
-    group_drops: int = 0
-    expired: int = 0
-    disconnects: int = 0
-    reconnects: int = 0
     redis_restarts: int = 0
-    possible_loss: int = 0
     undecodable: int = 0
     evicted_keys: int = 0
     memberships_restored: int = 0
@@ -56,6 +68,8 @@ class RedisLayerStats:
         default_factory=lambda: deque(maxlen=KEPT_INCIDENTS), compare=False, repr=False
     )
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the counters as a plain dict (for logs and metrics)."""
-        return {item.name: getattr(self, item.name) for item in fields(self) if item.compare}
+    def record_incident(
+        self, cause: str, start: float, end: float, count: int, detail: str
+    ) -> None:
+        """Keep one logged incident among the latest (`LossReporter`'s ``on_incident``)."""
+        self.incidents.append(LossIncident(cause, start, end, count, detail))

@@ -6,12 +6,16 @@ and that must not cost the communicator, chanx-core and pydantic when no test us
 
 from __future__ import annotations
 
+import sys as _sys
 import typing as _typing
 from importlib import import_module as _import_module
 from importlib.metadata import version as _version
 
-# First: refuses to load, saying how to fix it, under an old chanx 2.x install.
-import chanx.testing._namespace  # noqa: F401
+# First: under an old chanx 2.x install (``chanx`` is then a regular package, with a file)
+# chanx.core.namespace refuses to load, saying how to fix it. Only then: chanx.core is
+# not imported for nothing.
+if getattr(_sys.modules["chanx"], "__file__", None) is not None:
+    import chanx.core.namespace  # noqa: F401
 
 if _typing.TYPE_CHECKING:
     from chanx.testing._communicator import (

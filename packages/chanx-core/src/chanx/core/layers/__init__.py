@@ -9,6 +9,7 @@ from chanx.core.layers._base import (
     require_valid_group_name,
 )
 from chanx.core.layers._health import LayerHealth, check_channel_layer
+from chanx.core.layers._losses import LossReporter
 from chanx.core.layers._memory import InMemoryChannelLayer
 from chanx.core.layers._registry import (
     get_channel_layer,
@@ -17,12 +18,15 @@ from chanx.core.layers._registry import (
     registered_channel_layers,
     unregister_channel_layer,
 )
+from chanx.core.layers._stats import LayerStats
 
 __all__ = [
     "ChannelFull",
     "ChannelLayer",
     "InMemoryChannelLayer",
     "LayerHealth",
+    "LayerStats",
+    "LossReporter",
     "check_channel_layer",
     "get_channel_layer",
     "lookup_channel_layer",

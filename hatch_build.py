@@ -1,9 +1,10 @@
-"""Build hook shared by every Chanx package (the copies are identical; a test checks that).
+"""Build hook shared by every Chanx package (``packages/*/hatch_build.py`` link to this file).
 
 The workspace has one version, in ``VERSION`` at the repository root. This hook gives it to
 the package and pins each ``chanx-*`` dependency listed without a version to exactly that
 version, so the packages are always released and installed in lockstep. A wheel built from
-an sdist takes both from the sdist's ``PKG-INFO`` instead, and this hook does not run.
+an sdist takes both from the sdist's ``PKG-INFO`` instead, and this hook does not run
+(hatchling still loads it, so each sdist ships it: the build copies the linked file in).
 """
 
 from __future__ import annotations

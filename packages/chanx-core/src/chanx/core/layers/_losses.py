@@ -1,43 +1,24 @@
-"""Loss reports: one WARNING per incident, naming its cause and the window it covers."""
+"""Loss reports for layer backends: one WARNING per incident, naming its cause and window.
+
+A layer that may lose a message (a restart, an eviction, a full member skipped) must say
+so (DESIGN: loss is never silent) without flooding the log when the cause repeats. The
+Redis and RabbitMQ layers report through `LossReporter`; a third-party layer can too.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-__all__ = ["LossIncident", "Reporter"]
-
-logger = logging.getLogger("chanx.redis")
+__all__ = ["LossReporter"]
 
 # A cause that repeats (one undecodable message after another) is one incident while its
 # occurrences are less than this many seconds apart; the next occurrence after a quiet spell
 # opens a new one. The count of an open incident is logged when it closes.
 QUIET_SECONDS = 30.0
-KEPT_INCIDENTS = 100
-
-
-@dataclass(frozen=True)
-class LossIncident:
-    """Messages may have been lost between ``start`` and ``end`` (Unix times) for ``cause``.
-
-    Attributes:
-        cause: what happened: ``"redis_restart"``, ``"eviction"``, ``"memberships_lost"``,
-            ``"connection_lost"``, ``"undecodable"``, ``"group_drop"`` (a full member
-            skipped) or ``"expired"`` (a message older than ``expiry`` on arrival).
-        start: the earliest moment a lost message may have been sent.
-        end: the moment the layer had healed (or the last occurrence).
-        count: how many messages, keys or memberships it concerned (0: unknown).
-        detail: the log line's explanation.
-    """
-
-    cause: str
-    start: float
-    end: float
-    count: int
-    detail: str
 
 
 @dataclass
@@ -52,11 +33,23 @@ def _clock(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%H:%M:%S.%f")[:-3]
 
 
-class Reporter:
-    """Logs incidents and keeps the latest ones (``RedisLayerStats.incidents``)."""
+class LossReporter:
+    """Logs loss incidents on ``logger``: one WARNING each, repeats counted quietly.
 
-    def __init__(self, incidents: deque[LossIncident]) -> None:
-        self.incidents = incidents
+    Args:
+        logger: The layer's logger (``chanx.redis``, ``chanx.rabbitmq``, yours).
+        on_incident: Called with ``(cause, start, end, count, detail)`` for every incident
+            logged (``start``/``end`` are Unix times), e.g. to keep the latest in the
+            layer's stats.
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        on_incident: Callable[[str, float, float, int, str], object] | None = None,
+    ) -> None:
+        self.logger = logger
+        self.on_incident = on_incident
         # occurrences of a repeating cause after its first, logged line
         self._open: dict[str, _Open] = {}
 
@@ -71,9 +64,9 @@ class Reporter:
         level: int = logging.WARNING,
     ) -> None:
         """Log one incident whose window is known now (its WARNING may have come earlier)."""
-        found = LossIncident(cause, start, end, count, detail)
-        self.incidents.append(found)
-        logger.log(
+        if self.on_incident is not None:
+            self.on_incident(cause, start, end, count, detail)
+        self.logger.log(
             level,
             "%s: %s (window %s-%s UTC, %.1f s)",
             cause,

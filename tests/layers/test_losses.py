@@ -1,4 +1,7 @@
-"""One WARNING per incident: repeats are counted quietly and summed up when it closes."""
+"""One WARNING per incident: repeats are counted quietly and summed up when it closes.
+
+`LossReporter` is what the Redis and RabbitMQ layers report losses through.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,10 @@ from collections import deque
 
 import pytest
 
+from chanx.core.layers import LossReporter
+from chanx.core.layers import _losses as losses_module
+from chanx.core.layers._losses import QUIET_SECONDS
 from chanx.redis import LossIncident
-from chanx.redis import _incidents as incidents_module
-from chanx.redis._incidents import QUIET_SECONDS, Reporter
 
 
 class _FakeTime:
@@ -24,10 +28,12 @@ def test_repeats_of_a_cause_are_one_incident(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     now = [1_000_000.0]
-    monkeypatch.setattr(incidents_module, "time", _FakeTime(now))
+    monkeypatch.setattr(losses_module, "time", _FakeTime(now))
     kept: deque[LossIncident] = deque(maxlen=100)
-    reporter = Reporter(kept)
-    caplog.set_level(logging.WARNING, logger="chanx.redis")
+    reporter = LossReporter(
+        logging.getLogger("tests.layers.losses"), lambda *found: kept.append(LossIncident(*found))
+    )
+    caplog.set_level(logging.WARNING, logger="tests.layers.losses")
     reporter.occurrence("undecodable", now[0] - 0.5, "a bad message")
     for _ in range(4):
         now[0] += 1
