@@ -186,6 +186,9 @@ def _install_unlocked(session: nox.Session, *resolution: str) -> None:
     requirements_in = tmp / "requirements.in"
     requirements_in.write_text("\n".join(_unlocked_requirements()) + "\n")
     pinned = tmp / "requirements.txt"
+    # uv pip compile prefers the versions an existing output file pins: a reused session would
+    # keep an earlier run's resolution (a floor raised since, then lowered, stays raised).
+    pinned.unlink(missing_ok=True)
     python = ("--python", session.virtualenv.location)
     session.run_install(
         "uv", "pip", "compile", "--quiet", *python, *resolution,

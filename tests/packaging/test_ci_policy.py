@@ -65,14 +65,10 @@ def test_under_ci_every_skip_fails_and_says_what_was_missing(
     result = run_inner(pytester, monkeypatch, "true")
     # A skip at set-up (skipif) fails as an error, one in the test body as a failure.
     result.assert_outcomes(passed=1, failed=2, errors=1, xfailed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*skipped under CI=true, where nothing may be: the thing is missing*",
-            "*skipped under CI=true*a_module_nobody_has*",
-            "*skipped under CI=true*the program is missing*",
-        ],
-        consecutive=False,
-    )
+    # One at a time: pytest versions order set-up errors and failures differently.
+    for reason in ("the thing is missing", "could not import 'a_module_nobody_has'*"):
+        result.stdout.fnmatch_lines([f"*skipped under CI=true, where nothing may be: {reason}"])
+    result.stdout.fnmatch_lines(["*skipped under CI=true*the program is missing*"])
     result.stdout.fnmatch_lines(["*deadline: None database: None"])
 
 
