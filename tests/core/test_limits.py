@@ -291,3 +291,26 @@ async def test_stalled_readers_share_one_sweeper_task(memory_layer: InMemoryChan
         with anyio.fail_after(3):
             while memory_layer._groups.get("room"):  # noqa: ASYNC110 - bounded by fail_after
                 await anyio.sleep(0.02)
+
+
+def test_watchdog_judges_a_stall_by_send_counts_never_early() -> None:
+    # The watchdog counts sends (no wrapper coroutine per send): a send in flight with no
+    # send finished for `limit` seconds, as seen by successive sweeps, is a stall.
+    from types import SimpleNamespace
+
+    from chanx.core._limits import SendWatchdog
+
+    progress = SimpleNamespace(sends_begun=0, sends_done=0)
+    watchdog = SendWatchdog(1.0)
+    watchdog.progress = progress  # what arm() sets, without starting a sweeper
+    assert not watchdog.stalled(0.0)  # nothing in flight
+    progress.sends_begun = 1
+    assert not watchdog.stalled(0.25)  # first seen blocked here
+    assert not watchdog.stalled(1.0)  # 0.75 s: not yet
+    progress.sends_begun, progress.sends_done = 3, 2  # progress: the clock starts anew
+    assert not watchdog.stalled(1.1)
+    assert not watchdog.stalled(2.0)
+    assert watchdog.stalled(2.1)  # 1.0 s without progress
+    progress.sends_done = 3  # caught up
+    assert not watchdog.stalled(2.2)
+    assert watchdog.blocked_since is None

@@ -26,7 +26,7 @@ from chanx.core._frames import REFUSED, FrameQueue, FrameTasks, screened, surely
 from chanx.core._handshake import clip_reason
 from chanx.core._limits import POLICY_VIOLATION, FrameGate, Refusal, SendWatchdog
 from chanx.core.layers import ChannelLayer
-from chanx.core.types import Receive, Send
+from chanx.core.types import Message, Receive, Send
 
 __all__ = ["Connection", "ConnectionOwner"]
 
@@ -82,13 +82,18 @@ class Connection:
         "end_code",
         "name",
         "send",
+        "sends_begun",
+        "sends_done",
         "stopping",
     )
 
     def __init__(self, receive: Receive, send: Send, name: str) -> None:
         self._receive = receive
-        #: The ASGI send of this socket (timed by the watchdog once accepted, if any).
+        #: The ASGI send of this socket (uncounted: use `send_text` once accepted).
         self.send = send
+        #: Sends begun and finished, for the slow-reader watchdog (`SendProgress`).
+        self.sends_begun = 0
+        self.sends_done = 0
         #: Who the connection serves, for log lines.
         self.name = name
         self.accepted = False
@@ -118,12 +123,22 @@ class Connection:
         await self.send({"type": "websocket.accept", "subprotocol": subprotocol})
         self.accepted = True
         if slow_client_timeout is not None:
-            watchdog = self._watchdog = SendWatchdog(slow_client_timeout)
-            self.send = watchdog.wrap(self.send)
+            self._watchdog = SendWatchdog(slow_client_timeout)
 
     async def send_text(self, text: str) -> None:
-        """Send one text frame."""
-        await self.send({"type": "websocket.send", "text": text})
+        """Send one text frame, counted for the slow-reader watchdog."""
+        await self.send_counted({"type": "websocket.send", "text": text})
+
+    async def send_counted(self, message: Message) -> None:
+        """Send ``message`` through the ASGI send, counted for the watchdog.
+
+        The consumer's reply fast path does the same inline (one coroutine less).
+        """
+        self.sends_begun += 1
+        try:
+            await self.send(message)
+        finally:
+            self.sends_done += 1
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Send a close frame (once) and end the connection: in-flight work is cancelled."""
@@ -138,7 +153,7 @@ class Connection:
             return
         self.closed = True
         try:
-            await self.send(
+            await self.send_counted(
                 {"type": "websocket.close", "code": code, "reason": clip_reason(reason)}
             )
         except Exception:  # the client may already be gone
@@ -167,7 +182,7 @@ class Connection:
             self._layer_reader = loop.create_task(self._read_events(owner, layer, channel_name))
         if self._watchdog is not None:
             # one sweeper per event loop checks every armed watchdog: no task per socket
-            self._watchdog.arm(self._drop_stalled_client)
+            self._watchdog.arm(self, self._drop_stalled_client)
         spread: FrameTasks | None = None  # frames in tasks, for max_concurrent_frames > 1
         if owner.max_concurrent_frames > 1:
             spread = FrameTasks(owner.max_concurrent_frames, self._fail)

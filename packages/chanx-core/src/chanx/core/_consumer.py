@@ -310,10 +310,16 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
                 pass
             elif isinstance(result, BaseMessage) and (ref is None or result.ref is not None):
                 # The common reply, one message with nothing to add: straight to the
-                # socket's send, without the generic path below (a measured share of the
-                # per-frame cost; docs/performance.md).
+                # socket's send, counted for the watchdog as `Connection.send_counted`
+                # does, without the generic path below or a coroutine per send (a
+                # measured share of the per-frame cost; docs/performance.md).
                 text = encode_message(result)
-                await self._connection.send({"type": "websocket.send", "text": text})
+                connection = self._connection
+                connection.sends_begun += 1
+                try:
+                    await connection.send({"type": "websocket.send", "text": text})
+                finally:
+                    connection.sends_done += 1
             else:
                 await self._send_result(result, ref)
         if self.send_completion:
@@ -348,7 +354,7 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
     # -- sending -----------------------------------------------------------------------
 
     async def _send_text(self, text: str) -> None:
-        await self._connection.send({"type": "websocket.send", "text": text})
+        await self._connection.send_text(text)
 
     async def _push_text(self, text: str) -> None:
         """Send a push (a frame a layer event caused), numbered when ``send_seq`` is on."""

@@ -9,14 +9,10 @@ Install with ``pip install chanx-rabbitmq``. The package registers the ``amqp://
 
 from __future__ import annotations
 
-import sys
 from importlib.metadata import version as _version
 
-# First: under an old chanx 2.x install (``chanx`` is then a regular package, with a file)
-# chanx.core.namespace refuses to load, saying how to fix it. Only then: chanx.core is
-# not imported for nothing.
-if getattr(sys.modules["chanx"], "__file__", None) is not None:
-    import chanx.core.namespace  # noqa: F401
+# First: refuses to load, saying how to fix it, under an old chanx 2.x install.
+import chanx.core.namespace  # noqa: F401
 from chanx.rabbitmq._layer import RabbitMQChannelLayer
 from chanx.rabbitmq._stats import RabbitMQLayerStats
 

@@ -392,9 +392,9 @@ class Endpoint:
 
     def _flushed(self) -> None:
         for box in self.boxes.values():
-            box.clear()
+            box.take_all()
         for box in self.plain.values():
-            for entry in box.clear():
+            for entry in box.take_all():
                 if entry[2] is not None:
                     self.link.ack_one(*entry[2])
         self.members.clear()

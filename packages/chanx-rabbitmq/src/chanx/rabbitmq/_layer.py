@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import time
 import uuid
 import weakref
-from collections.abc import Callable
 from typing import Any
 
-from chanx.core.layers import ChannelFull, require_valid_channel_name, require_valid_group_name
+from chanx.core.layers import (
+    ChannelFull,
+    close_with_loop,
+    require_valid_channel_name,
+    require_valid_group_name,
+)
 from chanx.rabbitmq._box import Box
 from chanx.rabbitmq._endpoint import Endpoint, Settings
 from chanx.rabbitmq._envelope import CONTROL, DIRECT, GROUP, decode, encode
@@ -120,7 +123,7 @@ class RabbitMQChannelLayer:
         endpoint = self._endpoints.get(loop)
         if endpoint is None or endpoint.closed:
             endpoint = self._endpoints[loop] = Endpoint(self._settings)
-            _close_with_loop(loop, self._endpoints)
+            close_with_loop(loop, self._endpoints)
         return endpoint
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
@@ -195,12 +198,12 @@ class RabbitMQChannelLayer:
             box = endpoint.boxes.get(channel)
             if box is None:
                 box = endpoint.boxes.setdefault(channel, Box())
-            entry = await box.get(endpoint.expired)
+            entry = await box.get_live(endpoint.expired)
         else:
             box = endpoint.plain.setdefault(channel, Box())
             if channel not in endpoint.plain_consumers:
                 await endpoint.consume_plain(channel)
-            entry = await box.get(endpoint.expired)
+            entry = await box.get_live(endpoint.expired)
         self.stats.received += 1
         return endpoint.hand_over(entry)
 
@@ -333,23 +336,3 @@ class RabbitMQChannelLayer:
         endpoint = self._endpoints.pop(asyncio.get_running_loop(), None)
         if endpoint is not None:
             await endpoint.aclose()
-
-
-def _close_with_loop(
-    loop: asyncio.AbstractEventLoop,
-    endpoints: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Endpoint],
-) -> None:
-    """Make ``loop.close()`` close the loop's connection first (``async_to_sync`` loops)."""
-    original: Callable[[], None] = loop.close
-
-    def close() -> None:
-        endpoint = endpoints.pop(loop, None)
-        if endpoint is not None and not loop.is_running() and not loop.is_closed():
-            with contextlib.suppress(Exception):
-                loop.run_until_complete(endpoint.aclose())
-        with contextlib.suppress(AttributeError):
-            del loop.close
-        original()
-
-    with contextlib.suppress(AttributeError):
-        loop.close = close  # type: ignore[method-assign]

@@ -13,16 +13,15 @@ and a cancelled ``receive`` loses nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from chanx.core.layers import Mailbox
 from chanx.redis._connection import Shard
 from chanx.redis._ledger import Ledger
 from chanx.redis._settings import BLOCK_SECONDS, Item, Settings, recover
@@ -30,68 +29,11 @@ from chanx.redis._settings import BLOCK_SECONDS, Item, Settings, recover
 if TYPE_CHECKING:  # _wire needs hiredis, an optional dependency
     from chanx.redis._wire import Wire
 
-__all__ = ["Inbox", "Mailbox", "Puller"]
+__all__ = ["Inbox", "Puller"]
 
 logger = logging.getLogger("chanx.redis")
 
 BATCH = 512
-
-
-class Mailbox:
-    """Local queue of one channel; ``waiting`` counts receivers inside `get`.
-
-    Lighter than `asyncio.Queue`: a mailbox is made and dropped around most receives of a
-    busy channel, so what it costs to create counts.
-    """
-
-    __slots__ = ("_getters", "items", "waiting")
-
-    def __init__(self) -> None:
-        self.items: deque[Item] = deque()
-        self._getters: deque[asyncio.Future[None]] = deque()
-        self.waiting = 0
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def put(self, item: Item) -> None:
-        self.items.append(item)
-        self._wake_one()
-
-    def _wake_one(self) -> None:
-        while self._getters:
-            getter = self._getters.popleft()
-            if not getter.done():
-                getter.set_result(None)
-                return
-
-    async def get(self) -> Item:
-        self.waiting += 1
-        try:
-            while not self.items:
-                getter = asyncio.get_running_loop().create_future()
-                self._getters.append(getter)
-                try:
-                    await getter
-                except BaseException:
-                    getter.cancel()
-                    with contextlib.suppress(ValueError):
-                        self._getters.remove(getter)
-                    # Woken and cancelled at once: the wake-up goes to the next receiver.
-                    if self.items and not getter.cancelled():
-                        self._wake_one()
-                    raise
-            return self.items.popleft()
-        finally:
-            self.waiting -= 1
-
-    def take_all(self) -> list[Item]:
-        items = list(self.items)
-        self.items.clear()
-        return items
-
-    def idle(self) -> bool:
-        return self.waiting == 0 and not self.items
 
 
 def _cancel_requested() -> bool:
@@ -109,7 +51,7 @@ class Inbox:
         self.key = key
         self.counts = counts
         self.settings = settings
-        self.mailboxes: dict[str, Mailbox] = {}
+        self.mailboxes: dict[str, Mailbox[Item]] = {}
         for suffix, items in settings.unpark(name).items():
             self.mailbox(suffix).items.extend(items)
         # When each channel last had a receiver (Unix time): renews its memberships.
@@ -121,7 +63,7 @@ class Inbox:
         self._wire: Wire | None = None
         self._last_sweep = time.monotonic()
 
-    def mailbox(self, suffix: str) -> Mailbox:
+    def mailbox(self, suffix: str) -> Mailbox[Item]:
         box = self.mailboxes.get(suffix)
         if box is None:
             box = self.mailboxes[suffix] = Mailbox()
@@ -335,7 +277,7 @@ class Puller:
         self.shard = shard
         self.key = key
         self.settings = settings
-        self.box = Mailbox()
+        self.box: Mailbox[Item] = Mailbox()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
 

@@ -16,6 +16,7 @@ from typing import Any
 from chanx.core.layers import (
     ChannelFull,
     LossReporter,
+    close_with_loop,
     require_valid_channel_name,
     require_valid_group_name,
 )
@@ -25,7 +26,7 @@ from chanx.redis._keeper import Keeper
 from chanx.redis._scripts import DELIVER, channel_key, counts_key, inbox_key, key_patterns
 from chanx.redis._serializer import Serializer, resolve_serializer
 from chanx.redis._settings import Settings
-from chanx.redis._state import LoopState, attach_to_loop
+from chanx.redis._state import LoopState
 from chanx.redis._stats import RedisLayerStats
 
 __all__ = ["RedisChannelLayer"]
@@ -149,7 +150,7 @@ class RedisChannelLayer:
                 pool_timeout=self.pool_timeout,
                 settings=self._settings,
             )
-            attach_to_loop(loop, self._states)
+            close_with_loop(loop, self._states)
         return state
 
     def capacity_for(self, channel: str) -> int:

@@ -8,11 +8,7 @@ other than the one that closes the layer cleans its state up when it is closed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import weakref
-from collections.abc import Callable
-from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -21,7 +17,7 @@ from chanx.redis._inbox import Inbox, Puller
 from chanx.redis._scripts import channel_key, counts_key, inbox_key
 from chanx.redis._settings import Settings
 
-__all__ = ["LoopState", "attach_to_loop"]
+__all__ = ["LoopState"]
 
 logger = logging.getLogger("chanx.redis")
 
@@ -112,22 +108,3 @@ class LoopState:
                 len(entries),
                 channel,
             )
-
-
-def attach_to_loop(
-    loop: asyncio.AbstractEventLoop, states: weakref.WeakKeyDictionary[Any, LoopState]
-) -> None:
-    """Make ``loop.close()`` close the state the layer holds for it first."""
-    original: Callable[[], None] = loop.close
-
-    def close() -> None:
-        state = states.pop(loop, None)
-        if state is not None and not loop.is_running() and not loop.is_closed():
-            with contextlib.suppress(Exception):
-                loop.run_until_complete(state.aclose())
-        with contextlib.suppress(AttributeError):
-            del loop.close
-        original()
-
-    with contextlib.suppress(AttributeError):
-        loop.close = close  # type: ignore[method-assign]

@@ -9,7 +9,9 @@ from chanx.core.layers._base import (
     require_valid_group_name,
 )
 from chanx.core.layers._health import LayerHealth, check_channel_layer
+from chanx.core.layers._loops import AsyncClosable, close_with_loop
 from chanx.core.layers._losses import LossReporter
+from chanx.core.layers._mailbox import Mailbox
 from chanx.core.layers._memory import InMemoryChannelLayer
 from chanx.core.layers._registry import (
     get_channel_layer,
@@ -21,13 +23,16 @@ from chanx.core.layers._registry import (
 from chanx.core.layers._stats import LayerStats
 
 __all__ = [
+    "AsyncClosable",
     "ChannelFull",
     "ChannelLayer",
     "InMemoryChannelLayer",
     "LayerHealth",
     "LayerStats",
     "LossReporter",
+    "Mailbox",
     "check_channel_layer",
+    "close_with_loop",
     "get_channel_layer",
     "lookup_channel_layer",
     "register_channel_layer",

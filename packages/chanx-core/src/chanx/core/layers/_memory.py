@@ -167,26 +167,36 @@ class InMemoryChannelLayer:
         require_valid_channel_name(channel)
         _require_message(message)
         now = monotonic()
-        loop = asyncio.get_running_loop()
         with self._lock:
             state = self._channels.get(channel) or self._create(channel)
-            item = (now + self.expiry, message)
-            queue = state.queue
-            if queue is None:
-                self._pending[channel] = item[0]
-                state.queue = deque((item,))
-            else:
-                if len(queue) >= state.capacity:
-                    self._drop_expired(channel, state, now)
-                    if len(queue) >= state.capacity:
-                        raise ChannelFull(f"Channel {channel!r} holds {state.capacity} messages")
-                if not queue:
-                    self._pending[channel] = item[0]
-                queue.append(item)
-            if state.waiters:
-                self._wake(state, loop)
+            if not self._enqueue(channel, state, (now + self.expiry, message), now):
+                raise ChannelFull(f"Channel {channel!r} holds {state.capacity} messages")
             if now >= self._next_sweep:
                 self._sweep(now)
+
+    def _enqueue(
+        self,
+        channel: str,
+        state: _Channel,
+        item: tuple[float, dict[str, Any]],
+        now: float,
+    ) -> bool:
+        """Queue ``item`` and wake a receiver; False if the channel is full (under the lock)."""
+        queue = state.queue
+        if queue is None:
+            self._pending[channel] = item[0]
+            state.queue = deque((item,))
+        else:
+            if len(queue) >= state.capacity:
+                self._drop_expired(channel, state, now)
+                if len(queue) >= state.capacity:
+                    return False
+            if not queue:
+                self._pending[channel] = item[0]
+            queue.append(item)
+        if state.waiters:
+            self._wake(state, asyncio.get_running_loop())
+        return True
 
     async def receive(self, channel: str) -> dict[str, Any]:
         """Wait for the next message on ``channel``; a cancelled receive loses no message."""
@@ -241,14 +251,12 @@ class InMemoryChannelLayer:
         require_valid_group_name(group)
         _require_message(message)
         now = monotonic()
-        loop = asyncio.get_running_loop()
         with self._lock:
             members = self._groups.get(group)
             if not members:
                 return
             joined_before = now - self.group_expiry
-            expires_at = now + self.expiry
-            item = (expires_at, message)
+            item = (now + self.expiry, message)
             channels = self._channels
             stale: list[str] | None = None
             full: list[str] | None = None
@@ -266,22 +274,9 @@ class InMemoryChannelLayer:
                         continue
                 if state is None:
                     state = self._create(channel)
-                queue = state.queue
-                if queue is None:
-                    self._pending[channel] = expires_at
-                    state.queue = deque((item,))
-                else:
-                    if len(queue) >= state.capacity:
-                        self._drop_expired(channel, state, now)
-                        if len(queue) >= state.capacity:
-                            full = full or []
-                            full.append(channel)
-                            continue
-                    if not queue:
-                        self._pending[channel] = expires_at
-                    queue.append(item)
-                if state.waiters:
-                    self._wake(state, loop)
+                if not self._enqueue(channel, state, item, now):
+                    full = full or []
+                    full.append(channel)
             if stale:
                 for channel in stale:
                     del members[channel]
