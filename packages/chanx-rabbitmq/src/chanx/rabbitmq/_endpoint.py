@@ -314,18 +314,18 @@ class Endpoint:
             lambda ch: ch.queue_bind(self.queue, self.groups_exchange, routing_key=group)
         )
 
-    async def bind_remote(self, group: str, channel: str) -> None:
+    async def bind_remote(self, group: str, channel: str) -> bool:
         """Bind the queue of the process that reads ``channel`` to ``group``, and wait for it.
 
         The owner binds on its own when the control message reaches it, but only in the
         background: a group message published before that bind would be routed nowhere.
         Binding here first (the owner's queue name follows from the channel name) makes a
         ``group_send`` issued after ``group_add`` returns reach the new member. A missing
-        queue means the owner is gone: there is nobody to add.
+        queue means the owner is gone: there is nobody to add (False).
         """
         client_id = channel.partition("!")[0][-12:]
         queue = f"{self.settings.prefix}.process.{client_id}"
-        await self.link.bind_elsewhere(queue, self.groups_exchange, group)
+        return await self.link.bind_elsewhere(queue, self.groups_exchange, group)
 
     async def unbind_group(self, group: str) -> None:
         if group in self.members:  # re-joined meanwhile

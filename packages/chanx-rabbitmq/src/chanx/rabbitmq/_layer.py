@@ -239,9 +239,10 @@ class RabbitMQChannelLayer:
                 lambda ch: ch.queue_bind(queue, endpoint.groups_exchange, routing_key=group)
             )
             endpoint.plain_members.setdefault(group, {})[channel] = now
-        else:
-            await endpoint.bind_remote(group, channel)
-            await self._control(endpoint, group, {"op": "add", "channel": channel, "added": now})
+        elif await endpoint.bind_remote(group, channel):
+            added = {"op": "add", "channel": channel, "added": now}
+            await self._control(endpoint, group, added)
+        # else: the process that read the channel is gone, so there is nobody to add
 
     async def group_discard(self, group: str, channel: str) -> None:
         """Remove ``channel`` from ``group``; nothing happens when it is not a member."""
