@@ -190,22 +190,24 @@ def main(argv: list[str]) -> int:
     environment = environment_info({t.venv for t in targets})
     skipped: dict[str, str] = {}
     raw: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    live = []
     for target in targets:
         reason = import_check(target)
         if reason is not None:
             skipped[target.name] = reason
             print(f"skip {target.name}: {reason}", flush=True)
             continue
-        raw[target.name] = {}
-        for scenario in scenarios:
-            # A soak checks correctness over a long run: once is enough.
-            count = 1 if scenario in ONCE else runs
-            results = []
-            for run in range(count):
-                results.append(
-                    measure(target, scenario, preset[scenario], args, f"{run + 1}/{count}")
-                )
-            raw[target.name][scenario] = results
+        live.append(target)
+        raw[target.name] = {scenario: [] for scenario in scenarios}
+    # Round robin: run 1 of every target, then run 2, and so on. A VM's speed drifts over
+    # minutes; measured target after target, the last one would carry all of the drift.
+    for scenario in scenarios:
+        # A soak checks correctness over a long run: once is enough.
+        count = 1 if scenario in ONCE else runs
+        for run in range(count):
+            for target in live:
+                result = measure(target, scenario, preset[scenario], args, f"{run + 1}/{count}")
+                raw[target.name][scenario].append(result)
 
     output = Path(args.output)
     if args.merge and output.with_suffix(".json").exists():
