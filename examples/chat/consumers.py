@@ -94,6 +94,10 @@ class ChatConsumer(UserConsumer):
 
     authenticator_class = RoomAuthenticator
     emits = [ChatNotification]  # broadcast from handle_chat: listed for the AsyncAPI document
+    # Each chat frame is a broadcast: a client bursting thousands of them would fill the
+    # other members' layer channels faster than their sockets drain them. People type
+    # slower than this; a script hitting it gets `rate_limited` error frames.
+    rate_limit = (20, 40)
 
     @property
     def room(self) -> str:

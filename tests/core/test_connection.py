@@ -141,3 +141,31 @@ async def test_a_server_cancelling_the_connection_gets_through(
     for _ in range(5):
         await asyncio.sleep(0)
     assert asyncio.all_tasks() - before - {asyncio.current_task()} == set()
+
+
+class Shouter(AsyncJsonWebsocketConsumer):
+    groups = ["shouters"]
+
+    @ws_handler
+    async def shout(self, message: Step) -> None:
+        await self.broadcast_message(Done(payload=message.payload))
+
+
+async def test_a_burst_of_broadcasts_reaches_every_member(
+    memory_layer: InMemoryChannelLayer,
+) -> None:
+    # Outside trial: one client sent 3,000 broadcasting frames back to back. Frames handled
+    # inline never gave the event loop back, so the members' layer readers could not
+    # drain their channels (capacity 100) and most broadcasts were dropped for everyone.
+    app = Shouter.as_asgi()
+    async with (
+        WebsocketCommunicator(app, "/ws") as watcher,
+        WebsocketCommunicator(app, "/ws") as sender,
+    ):
+        for i in range(1000):
+            await sender.send_json({"action": "step", "payload": i})
+        with anyio.fail_after(10):
+            seen = [(await watcher.receive_json())["payload"] for _ in range(1000)]
+            echoed = [(await sender.receive_json())["payload"] for _ in range(1000)]
+    assert seen == echoed == list(range(1000))
+    assert memory_layer.dropped_on_full == 0

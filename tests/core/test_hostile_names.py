@@ -94,3 +94,13 @@ async def test_a_valid_group_from_the_path_still_joins(memory_layer: InMemoryCha
         await ws.send_json({"action": "ping"})
         assert (await ws.receive_json())["action"] == "pong"
         assert "room_abc" in memory_layer._groups
+
+
+def test_a_long_invalid_name_is_quoted_clipped() -> None:
+    # Outside trial: an 8,000-character room id in the URL wrote an 8 KB log line per
+    # refused handshake; the error quotes the start of the name and its length.
+    for check in (require_valid_group_name, require_valid_channel_name):
+        with pytest.raises(TypeError) as caught:
+            check("room_" + "b" * 8000)
+        assert len(str(caught.value)) < 300
+        assert "8007 characters" in str(caught.value)

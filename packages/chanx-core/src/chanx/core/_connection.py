@@ -32,6 +32,12 @@ __all__ = ["Connection", "ConnectionOwner"]
 
 logger = logging.getLogger("chanx.consumer")
 
+# Frames the fast path handles in a row before it gives the event loop back. A burst of
+# frames already read is otherwise handled without a pause, and whatever else the loop
+# runs waits for all of it: the layer readers of a room's members, whose channels
+# (capacity 100 by default) a client bursting broadcasts would fill faster than they drain.
+FAIR_SHARE = 16
+
 
 class ConnectionOwner(Protocol):
     """What a connection serves: the consumer, as the connection sees it."""
@@ -190,6 +196,7 @@ class Connection:
         receive = self._receive
         small = surely_small(gate)
         delivered = False
+        inline = 0  # frames handled since this task last gave the event loop back
         try:
             while not self.stopping:
                 queue = self._queue
@@ -204,8 +211,17 @@ class Connection:
                             # handler, the handler suspended and the socket needs a reader.
                             self._probe_armed = True
                             loop.call_soon(self._probe_suspension, gate, owner)
+                            inline = 0
+                        else:
+                            inline += 1
+                            if inline >= FAIR_SHARE:
+                                await asyncio.sleep(0)  # the probe runs: the count restarts
                 else:
-                    message = await queue.get()
+                    message = await queue.get()  # waits only when no frame is queued
+                    inline += 1
+                    if inline >= FAIR_SHARE:
+                        inline = 0
+                        await asyncio.sleep(0)
                 if message["type"] != "websocket.receive":
                     if message["type"] == REFUSED:
                         await self._refused(owner, message["refusal"])

@@ -70,13 +70,20 @@ class ChannelLayer(Protocol):
         ...
 
 
+def _shown(name: object) -> str:
+    # Names often come from clients (a room id in the URL): an error or a log line quotes
+    # the start of a long one, not all of it.
+    text = repr(name)
+    return text if len(text) <= 120 else f"{text[:100]}… ({len(text)} characters)"
+
+
 def require_valid_group_name(name: object) -> str:
     """Return ``name`` if it is a valid group name, else raise `TypeError` naming it."""
     if isinstance(name, str) and _GROUP_NAME.fullmatch(name):
         return name
     raise TypeError(
         "Group name must be a string of 1 to 99 ASCII letters, digits, '-', '_' or '.', "
-        f"but got {name!r}"
+        f"but got {_shown(name)}"
     )
 
 
@@ -89,5 +96,5 @@ def require_valid_channel_name(name: object) -> str:
         return name
     raise TypeError(
         "Channel name must be a string of 1 to 99 ASCII letters, digits, '-', '_' or '.' "
-        f"with at most one '!', but got {name!r}"
+        f"with at most one '!', but got {_shown(name)}"
     )
