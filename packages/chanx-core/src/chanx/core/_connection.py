@@ -211,17 +211,13 @@ class Connection:
                             # handler, the handler suspended and the socket needs a reader.
                             self._probe_armed = True
                             loop.call_soon(self._probe_suspension, gate, owner)
-                            inline = 0
-                        else:
-                            inline += 1
-                            if inline >= FAIR_SHARE:
-                                await asyncio.sleep(0)  # the probe runs: the count restarts
+                            inline = 0  # the loop ran since the last frame
                 else:
                     message = await queue.get()  # waits only when no frame is queued
-                    inline += 1
-                    if inline >= FAIR_SHARE:
-                        inline = 0
-                        await asyncio.sleep(0)
+                inline += 1
+                if inline >= FAIR_SHARE:
+                    inline = 0
+                    await asyncio.sleep(0)
                 if message["type"] != "websocket.receive":
                     if message["type"] == REFUSED:
                         await self._refused(owner, message["refusal"])
