@@ -359,3 +359,19 @@ async def test_lone_surrogates_in_a_frame_give_an_error_frame_that_is_valid_utf8
         reply = await ws.receive_text()
     reply.encode()  # what a server does before sending it
     assert json.loads(reply)["action"] == "error"
+
+
+@pytest.mark.parametrize(
+    "escapes", [r"\ud800", r"\udc00", r"\ud800\u0041", r"\ud800x", r"\ud83d\ud83d"]
+)
+async def test_a_lone_surrogate_escape_is_named_in_the_error(escapes: str) -> None:
+    frame = '{"action":"tag","payload":{"tags":["' + escapes + '"]}}'
+    async with WebsocketCommunicator(TagConsumer.as_asgi(), "/ws", timeout=10) as ws:
+        await ws.send_text(frame)
+        payload = (await ws.receive_json())["payload"]
+        assert payload["code"] == "invalid_json"
+        assert "surrogate pair" in payload["detail"]
+        # a real pair is accepted: no error frame comes before the pong
+        await ws.send_text('{"action":"tag","payload":{"tags":["\\ud83d\\ude00"]}}')
+        await ws.send_json({"action": "ping"})
+        assert (await ws.receive_json())["action"] == "pong"

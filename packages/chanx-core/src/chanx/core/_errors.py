@@ -30,6 +30,10 @@ MAX_LISTED_ERRORS = 10
 _MAX_LOC_DEPTH = 16
 _MAX_MESSAGE = 200
 _MAX_DESCRIBED_ERRORS = 1000
+_LONE_SURROGATE = (
+    "a \\uD800-\\uDFFF escape must be half of a surrogate pair (high then low), "
+    "a lone one is not a character"
+)
 
 
 class ErrorCode:
@@ -191,11 +195,12 @@ def describe_decode_error(
     first = errors[0]
     kind = first["type"]
     if kind == "json_invalid":
-        return (
-            ErrorCode.INVALID_JSON,
-            "frame is not valid JSON: " + first["msg"].removeprefix("Invalid JSON: "),
-            None,
-        )
+        reason = first["msg"].removeprefix("Invalid JSON: ")
+        if "hex escape" in reason:
+            # The parser's words for a lone \uD800-\uDFFF escape ("unexpected end of hex
+            # escape", "lone leading surrogate") do not say what to fix.
+            reason = f"{_LONE_SURROGATE} ({reason})"
+        return ErrorCode.INVALID_JSON, "frame is not valid JSON: " + reason, None
     if kind in {"dict_type", "model_type", "model_attributes_type"} and not first["loc"]:
         return (
             ErrorCode.INVALID_MESSAGE,
