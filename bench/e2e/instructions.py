@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -102,6 +103,8 @@ def main(argv: list[str]) -> None:
     p.add_argument("--window", type=int, default=10)
     p.add_argument("--output", type=Path, help="also write the figures as JSON here")
     args = p.parse_args(argv)
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        raise SystemExit("needs valgrind (callgrind_control): apt-get install valgrind")
     names = [n for n in args.targets.split(",") if n]
     unknown = [n for n in names if n not in TARGETS_BY_NAME]
     if unknown:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -80,6 +81,8 @@ def main(argv: list[str]) -> None:
     p.add_argument("--short", type=int, default=500)
     p.add_argument("--long", type=int, default=2500)
     args = p.parse_args(argv)
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        raise SystemExit("needs valgrind (callgrind_control): apt-get install valgrind")
     for label, stmt in OPS.items():
         per_op = (count(stmt, args.long) - count(stmt, args.short)) / (args.long - args.short)
         print(f"{label:<24} {per_op:>8,.0f} instructions", flush=True)
