@@ -88,6 +88,23 @@ async def test_errors_name_what_was_received() -> None:
         await layer.new_channel(prefix="bad!prefix")
 
 
+@pytest.mark.parametrize("bad", ["bad name", "", "x" * 200, None, 5, ["list"]], ids=repr)
+async def test_names_in_use_do_not_let_bad_ones_through(bad: Any) -> None:
+    # The layer skips the name check for channels and groups it already holds.
+    layer = InMemoryChannelLayer()
+    channel = await layer.new_channel()
+    await layer.group_add("room", channel)
+    await layer.group_send("room", {"type": "x"})
+    with anyio.fail_after(1):
+        assert await layer.receive(channel) == {"type": "x"}
+    with pytest.raises(TypeError):
+        await layer.receive(bad)
+    with pytest.raises(TypeError):
+        await layer.send(bad, {"type": "x"})
+    with pytest.raises(TypeError):
+        await layer.group_send(bad, {"type": "x"})
+
+
 async def test_group_send_shares_one_message_dict() -> None:
     layer = InMemoryChannelLayer()
     first, second = await layer.new_channel(), await layer.new_channel()

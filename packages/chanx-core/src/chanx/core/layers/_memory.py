@@ -164,7 +164,8 @@ class InMemoryChannelLayer:
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         """Queue ``message`` on ``channel``; raise `ChannelFull` at capacity."""
-        require_valid_channel_name(channel)
+        if channel.__class__ is not str or channel not in self._channels:
+            require_valid_channel_name(channel)  # the names of existing channels were checked
         _require_message(message)
         now = monotonic()
         with self._lock:
@@ -200,7 +201,10 @@ class InMemoryChannelLayer:
 
     async def receive(self, channel: str) -> dict[str, Any]:
         """Wait for the next message on ``channel``; a cancelled receive loses no message."""
-        require_valid_channel_name(channel)
+        if channel.__class__ is not str or channel not in self._receivers:
+            # A name received on before was checked then; a consumer's reader comes back
+            # for every message, and the check (a regex) would cost more than the rest.
+            require_valid_channel_name(channel)
         loop = asyncio.get_running_loop()
         while True:
             with self._lock:
@@ -248,7 +252,8 @@ class InMemoryChannelLayer:
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Send ``message`` to each member of ``group``; members at capacity are skipped."""
-        require_valid_group_name(group)
+        if group.__class__ is not str or group not in self._groups:
+            require_valid_group_name(group)  # the names of existing groups were checked
         _require_message(message)
         now = monotonic()
         with self._lock:
