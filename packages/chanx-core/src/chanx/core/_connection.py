@@ -132,13 +132,21 @@ class Connection:
             self._watchdog = SendWatchdog(slow_client_timeout)
 
     async def send_text(self, text: str) -> None:
-        """Send one text frame, counted for the slow-reader watchdog."""
-        await self.send_counted({"type": "websocket.send", "text": text})
+        """Send one text frame, counted for the slow-reader watchdog.
+
+        The counting of `send_counted`, inline: every push to a client passes here, and a
+        coroutine less per push is a measured share of a broadcast's cost per member.
+        """
+        self.sends_begun += 1
+        try:
+            await self.send({"type": "websocket.send", "text": text})
+        finally:
+            self.sends_done += 1
 
     async def send_counted(self, message: Message) -> None:
         """Send ``message`` through the ASGI send, counted for the watchdog.
 
-        The consumer's reply fast path does the same inline (one coroutine less).
+        `send_text` and the consumer's reply fast path do the same inline.
         """
         self.sends_begun += 1
         try:

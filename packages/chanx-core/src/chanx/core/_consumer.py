@@ -331,9 +331,9 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
 
     async def _on_event(self, event: Mapping[str, Any]) -> None:
         kind = event.get("type")
-        if kind == SEND_TEXT_EVENT:
+        if kind == SEND_TEXT_EVENT:  # a broadcast frame, encoded once for every member
             if event.get("exclude") != self.channel_name:
-                await self._push_text(event["text"])
+                await self._connection.send_text(self._numbered(event["text"]))
             return
         handler = self._chanx_routes.event.by_key.get(kind) if isinstance(kind, str) else None
         if handler is None:
@@ -356,13 +356,13 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
     async def _send_text(self, text: str) -> None:
         await self._connection.send_text(text)
 
-    async def _push_text(self, text: str) -> None:
-        """Send a push (a frame a layer event caused), numbered when ``send_seq`` is on."""
+    def _numbered(self, text: str) -> str:
+        """A push (a frame a layer event caused), numbered when ``send_seq`` is on."""
         if self.send_seq:
             self.pushes_sent += 1
             # dropped pushes count too, so the client sees the gap
             text = numbered(text, self.pushes_sent + self._connection.dropped_events)
-        await self._send_text(text)
+        return text
 
     async def _complete(self, ref: str | int | None) -> None:
         if self.send_completion:
@@ -382,7 +382,7 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
             if ref is not None and item.ref is None:
                 item = item.model_copy(update={"ref": ref})
             text = encode_message(item)
-            await (self._push_text(text) if push else self._send_text(text))
+            await self._connection.send_text(self._numbered(text) if push else text)
 
     async def send_message(self, message: BaseMessage) -> None:
         """Send one message to this connection's client."""
