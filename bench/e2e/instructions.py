@@ -6,9 +6,12 @@ percent in the server's cost cannot be seen in them. This script serves each tar
 ``--connections`` sockets, sends a warm-up, then switches counting on for exactly
 ``--pings`` ping → pong round trips (``--window`` in flight per socket) and off again. The
 server's user-space instructions divided by the replies is the figure; the ratio to raw
-Starlette is printed beside it. What it leaves out: the kernel (the socket reads and
-writes, the same for every target) and the cost per instruction (cache misses, branch
-misses), so a target's time ratio is always somewhat worse than its instruction ratio.
+Starlette is printed beside it. ``--scenario broadcast``: the first socket sends
+``--broadcasts`` broadcast frames one at a time, each read by every socket (the sender
+included) before the next; the figure is per delivery. What it leaves out: the kernel
+(the socket reads and writes, the same for every target) and the cost per instruction
+(cache and branch misses), so a target's time ratio is always somewhat worse than its
+instruction ratio.
 
 Run: ``.venv/bin/python bench/e2e/instructions.py --targets raw-starlette,chanx-fastapi``
 (``BENCH_CHANX_BEFORE=DIR`` adds chanx-fastapi-before, as for run.py). Needs valgrind and
@@ -51,6 +54,16 @@ async def round_trips(sockets: list[ClientConnection], pings: int, window: int) 
     await asyncio.gather(*(one(ws, share + (i < extra)) for i, ws in enumerate(sockets)))
 
 
+async def broadcasts(sockets: list[ClientConnection], count: int, first: int) -> None:
+    """``count`` broadcasts from the first socket, each read by every socket before the next."""
+    for seq in range(first, first + count):
+        await sockets[0].send(f'{{"action":"broadcast","payload":{{"seq":{seq}}}}}')
+        for ws in sockets:
+            reply = await ws.recv()
+            if '"notify"' not in reply:
+                raise RuntimeError(f"expected a notify frame, got {reply!r:.200}")
+
+
 def callgrind(pid: int, switch: str) -> None:
     subprocess.run(["callgrind_control", "-i", switch, str(pid)], check=True, timeout=60,
                    capture_output=True)  # fmt: skip
@@ -60,9 +73,14 @@ async def drive(pid: int, port: int, args: argparse.Namespace) -> None:
     url = f"ws://127.0.0.1:{port}/ws"
     sockets = [await connect(url, open_timeout=120) for _ in range(args.connections)]
     try:
-        await asyncio.wait_for(round_trips(sockets, args.connections * 20, args.window), 300)
-        callgrind(pid, "on")
-        await asyncio.wait_for(round_trips(sockets, args.pings, args.window), 600)
+        if args.scenario == "broadcast":
+            await asyncio.wait_for(broadcasts(sockets, 20, 0), 300)
+            callgrind(pid, "on")
+            await asyncio.wait_for(broadcasts(sockets, args.broadcasts, 20), 600)
+        else:
+            await asyncio.wait_for(round_trips(sockets, args.connections * 20, args.window), 300)
+            callgrind(pid, "on")
+            await asyncio.wait_for(round_trips(sockets, args.pings, args.window), 600)
         callgrind(pid, "off")
     finally:
         await asyncio.gather(*(ws.close() for ws in sockets))
@@ -92,13 +110,16 @@ def measure(target: Target, args: argparse.Namespace) -> float:
         found = re.search(r"Collected : (\d+)", log.read_text())
         if found is None:
             raise RuntimeError(f"{target.name}: no instruction count in the valgrind log")
-        return int(found.group(1)) / args.pings
+        done = args.broadcasts * args.connections if args.scenario == "broadcast" else args.pings
+        return int(found.group(1)) / done
 
 
 def main(argv: list[str]) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--targets", default=f"{BASELINE},chanx-fastapi")
+    p.add_argument("--scenario", choices=["ping", "broadcast"], default="ping")
     p.add_argument("--pings", type=int, default=4000)
+    p.add_argument("--broadcasts", type=int, default=200, help="broadcast: sent, one at a time")
     p.add_argument("--connections", type=int, default=10)
     p.add_argument("--window", type=int, default=10)
     p.add_argument("--output", type=Path, help="also write the figures as JSON here")
@@ -112,7 +133,8 @@ def main(argv: list[str]) -> None:
     figures: dict[str, float] = {}
     for name in names:
         figures[name] = measure(TARGETS_BY_NAME[name], args)
-        print(f"{name:<24} {figures[name]:>10,.0f} instructions/reply", flush=True)
+        unit = "delivery" if args.scenario == "broadcast" else "reply"
+        print(f"{name:<24} {figures[name]:>10,.0f} instructions/{unit}", flush=True)
     base = figures.get(BASELINE)
     if base:
         print(f"\nratio to {BASELINE} (instructions; time ratios are somewhat worse):")
@@ -123,7 +145,9 @@ def main(argv: list[str]) -> None:
             json.dumps(
                 {
                     "instructions_per_reply": figures,
+                    "scenario": args.scenario,
                     "pings": args.pings,
+                    "broadcasts": args.broadcasts,
                     "connections": args.connections,
                     "window": args.window,
                 },
