@@ -8,10 +8,10 @@ percent in the server's cost cannot be seen in them. This script serves each tar
 server's user-space instructions divided by the replies is the figure; the ratio to raw
 Starlette is printed beside it. ``--scenario broadcast``: the first socket sends
 ``--broadcasts`` broadcast frames one at a time, each read by every socket (the sender
-included) before the next; the figure is per delivery. What it leaves out: the kernel
-(the socket reads and writes, the same for every target) and the cost per instruction
-(cache and branch misses), so a target's time ratio is always somewhat worse than its
-instruction ratio.
+included) before the next; the figure is per delivery. What it leaves out: the kernel's
+time (the socket reads and writes, the same for every target: it pulls time ratios
+towards 1) and the cost per instruction (cache and branch misses: they pull a large code
+base's time ratio away from 1). bench/README.md gives figures of both.
 
 Run: ``.venv/bin/python bench/e2e/instructions.py --targets raw-starlette,chanx-fastapi``
 (``BENCH_CHANX_BEFORE=DIR`` adds chanx-fastapi-before, as for run.py). Needs valgrind and
@@ -137,9 +137,9 @@ def main(argv: list[str]) -> None:
         print(f"{name:<24} {figures[name]:>10,.0f} instructions/{unit}", flush=True)
     base = figures.get(BASELINE)
     if base:
-        print(f"\nratio to {BASELINE} (instructions; time ratios are somewhat worse):")
+        print(f"\nratio to {BASELINE} (instructions, not time: see bench/README.md):")
         for name, value in figures.items():
-            print(f"{name:<24} {value / base:>6.3f}×   replies per instruction {base / value:.3f}×")
+            print(f"{name:<24} {value / base:>6.3f}× the instructions ({base / value:.3f}× the work)")
     if args.output:
         args.output.write_text(
             json.dumps(
