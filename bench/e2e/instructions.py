@@ -139,7 +139,8 @@ def main(argv: list[str]) -> None:
     if base:
         print(f"\nratio to {BASELINE} (instructions, not time: see bench/README.md):")
         for name, value in figures.items():
-            print(f"{name:<24} {value / base:>6.3f}× the instructions ({base / value:.3f}× the work)")
+            ratio, work = value / base, base / value
+            print(f"{name:<24} {ratio:>6.3f}× the instructions ({work:.3f}× the work)")
     if args.output:
         args.output.write_text(
             json.dumps(
