@@ -269,7 +269,7 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
     async def _on_frame(self, data: str | bytes | None, binary: bool) -> None:
         if binary or data is None:
             detail = "binary frames are not accepted; send JSON text"
-            await self._send_text(encode_error(ErrorCode.BINARY_FRAME, detail))
+            await self._connection.send_text(encode_error(ErrorCode.BINARY_FRAME, detail))
             return await self._complete(None)
         routes = self._chanx_routes.ws
         try:
@@ -285,26 +285,27 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
         except ValidationError as exc:
             code, detail, errors = describe_decode_error(exc, routes.by_key, raw=data)
             ref = extract_ref(data) if code != ErrorCode.INVALID_JSON else None
-            await self._send_text(encode_error(code, detail, errors=errors, ref=ref))
+            await self._connection.send_text(encode_error(code, detail, errors=errors, ref=ref))
             return await self._complete(ref)
         except Exception:  # a validator raised something pydantic does not convert
             logger.exception("%s: validating a frame failed", type(self).__qualname__)
             detail, ref = "the frame could not be validated (logged)", extract_ref(data)
-            await self._send_text(encode_error(ErrorCode.HANDLER_ERROR, detail, ref=ref))
+            await self._connection.send_text(encode_error(ErrorCode.HANDLER_ERROR, detail, ref=ref))
             return await self._complete(ref)
         ref = message.ref
         try:
             handler = routes.by_key[message.action]
         except KeyError:  # a placeholder of a consumer with fewer than two handlers
             detail = unknown_action_detail(message.action, routes.by_key)
-            await self._send_text(encode_error(ErrorCode.UNKNOWN_ACTION, detail, ref=ref))
+            error = encode_error(ErrorCode.UNKNOWN_ACTION, detail, ref=ref)
+            await self._connection.send_text(error)
             return await self._complete(ref)
         try:
             result = await handler.func(self, message)
         except Exception:
             logger.exception("handler %s failed", handler.qualname)
             detail = "the handler failed; the error was logged"
-            await self._send_text(encode_error(ErrorCode.HANDLER_ERROR, detail, ref=ref))
+            await self._connection.send_text(encode_error(ErrorCode.HANDLER_ERROR, detail, ref=ref))
         else:
             if result is None:
                 pass
@@ -326,7 +327,7 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
             await self._complete(ref)
 
     async def _on_refused(self, refusal: Refusal) -> None:
-        await self._send_text(encode_error(refusal.error_code, refusal.detail))
+        await self._connection.send_text(encode_error(refusal.error_code, refusal.detail))
         await self._complete(None)
 
     async def _on_event(self, event: Mapping[str, Any]) -> None:
@@ -353,9 +354,6 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
 
     # -- sending -----------------------------------------------------------------------
 
-    async def _send_text(self, text: str) -> None:
-        await self._connection.send_text(text)
-
     def _numbered(self, text: str) -> str:
         """A push (a frame a layer event caused), numbered when ``send_seq`` is on."""
         if self.send_seq:
@@ -366,7 +364,7 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
 
     async def _complete(self, ref: str | int | None) -> None:
         if self.send_completion:
-            await self._send_text(CompleteMessage(ref=ref).model_dump_json())
+            await self._connection.send_text(CompleteMessage(ref=ref).model_dump_json())
 
     async def _send_result(
         self, result: Any, ref: str | int | None = None, *, push: bool = False
@@ -386,11 +384,12 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
 
     async def send_message(self, message: BaseMessage) -> None:
         """Send one message to this connection's client."""
-        await self._send_text(encode_message(message))
+        await self._connection.send_text(encode_message(message))
 
     async def send_json(self, data: Any) -> None:
         """Send any JSON-serialisable value to this connection's client."""
-        await self._send_text(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        await self._connection.send_text(text)
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Close the connection; in-flight work of this connection is cancelled."""
