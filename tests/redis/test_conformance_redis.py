@@ -140,3 +140,14 @@ class TestChannelsRedisLayer(ChannelLayerConformance):
     )
     async def test_invalid_group_names_raise_type_error(self, layer: Any, name: Any) -> None:
         await super().test_invalid_group_names_raise_type_error(layer, name)
+
+    # Not strict: the loss needs BZPOPMIN's reply to be on the wire as the cancel lands, so
+    # most runs pass. redis-py shields the command, the cancelled caller drops the reply, and
+    # the popped message is gone (django/channels_redis#366). Seen once in CI, 1 round in 20.
+    @pytest.mark.xfail(
+        strict=False,
+        reason="channels_redis can lose a message whose BZPOPMIN reply arrives as the "
+        "receive is cancelled (django/channels_redis#366)",
+    )
+    async def test_receive_cancelled_as_a_message_arrives(self, layer: Any) -> None:
+        await super().test_receive_cancelled_as_a_message_arrives(layer)
