@@ -16,6 +16,7 @@ from pathlib import Path
 
 from _targets import APPS_DIR, Target, venv_python
 
+SITE_DIR = Path(__file__).resolve().parent / "_site"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -39,6 +40,8 @@ def target_env(target: Target, prefix: str) -> dict[str, str]:
         PYTHONDONTWRITEBYTECODE="1",
         **target.env,
     )
+    # The SIGUSR1 hook of bench/e2e/_site/sitecustomize.py, ahead of a target's own path.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SITE_DIR), env.get("PYTHONPATH")]))
     return env
 
 

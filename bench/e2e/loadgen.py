@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import resource
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -271,6 +272,12 @@ async def scenario_memory(args: argparse.Namespace, probe: ServerProbe) -> dict[
     await warm[0].roundtrip(PING)
     await warm[0].close()
     await asyncio.sleep(args.settle)
+    # Free heap left from start-up would hold the first sockets without growing RSS, and
+    # how much there is differs by server, not by cost per socket: every server collects
+    # and trims its heap first (SIGUSR1, bench/e2e/_site/sitecustomize.py).
+    untrimmed = probe.rss_bytes()
+    os.kill(probe.pid, signal.SIGUSR1)
+    await asyncio.sleep(args.settle)
     before = probe.rss_bytes()
     conns = await connect_many(args.url, args.connections)
     try:
@@ -289,6 +296,7 @@ async def scenario_memory(args: argparse.Namespace, probe: ServerProbe) -> dict[
         return {
             "bytes_per_idle_conn": (after - before) / len(more),
             "bytes_per_idle_conn_second_batch": (second - after) / len(more),
+            "rss_untrimmed_mb": untrimmed / 2**20,
             "rss_before_mb": before / 2**20,
             "rss_after_mb": after / 2**20,
             "rss_after_second_batch_mb": second / 2**20,
