@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import anyio
@@ -15,6 +16,7 @@ from chanx.core import (
     routes_of,
     ws_handler,
 )
+from chanx.core._groups import numbered
 from chanx.core.layers import InMemoryChannelLayer
 from chanx.testing import WebsocketCommunicator
 from tests.core import consumers
@@ -242,6 +244,50 @@ async def test_pushes_carry_a_sequence_number(memory_layer: InMemoryChannelLayer
         # Replies are not pushes: they carry no seq.
         await a.send_json({"action": "ping"})
         assert await a.receive_json() == {"action": "pong", "payload": None}
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "chanx.send"},
+        {"type": "chanx.send", "text": None},
+        {"type": "chanx.send", "text": 5},
+        {"type": "chanx.send", "text": b'{"action":"x"}'},
+        {"type": "chanx.send", "text": "not json"},
+        {"type": "chanx.send", "text": ""},
+    ],
+)
+async def test_a_frame_event_without_an_object_text_is_dropped(
+    memory_layer: InMemoryChannelLayer, caplog: pytest.LogCaptureFixture, event: dict[str, object]
+) -> None:
+    # Any producer on the layer may send this type; one bad event used to close every
+    # member of the group with 1011 (and "not json" became a corrupt numbered frame).
+    app = NumberedConsumer.as_asgi()
+    with caplog.at_level(logging.WARNING, logger="chanx.consumer"):
+        async with WebsocketCommunicator(app, "/ws") as a, WebsocketCommunicator(app, "/ws") as b:
+            await memory_layer.group_send("room_1", event)
+            await memory_layer.group_send("room_1", {"type": "user_joined", "username": "ok"})
+            for ws in (a, b):
+                assert await ws.receive_json() == {
+                    "seq": 1,
+                    "action": "user_joined",
+                    "payload": "ok",
+                }
+    assert "dropped an invalid 'chanx.send' event" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"action":"x"}', '{"seq":7,"action":"x"}'),
+        ('{ "action": "x" }', '{"seq":7, "action": "x" }'),
+        ("{}", '{"seq":7}'),
+        ("{ \n }", '{"seq":7}'),
+    ],
+)
+def test_numbered_frames_stay_json(text: str, expected: str) -> None:
+    assert numbered(text, 7) == expected
+    assert json.loads(numbered(text, 7))["seq"] == 7
 
 
 async def test_an_open_socket_outlives_group_expiry(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import reprlib
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, Literal, cast
 
@@ -333,8 +334,20 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
     async def _on_event(self, event: Mapping[str, Any]) -> None:
         kind = event.get("type")
         if kind == SEND_TEXT_EVENT:  # a broadcast frame, encoded once for every member
+            text = event.get("text")
+            # Any producer on the layer can send this type: only a JSON object's text is
+            # a frame (and can carry "seq"); anything else is dropped like an invalid event.
+            if text.__class__ is not str or text[:1] != "{":
+                logger.warning(
+                    "%s dropped an invalid %r event: 'text' must be the text of a JSON "
+                    "object, got %s",
+                    type(self).__qualname__,
+                    kind,
+                    reprlib.repr(text),
+                )
+                return
             if event.get("exclude") != self.channel_name:
-                await self._connection.send_text(self._numbered(event["text"]))
+                await self._connection.send_text(self._numbered(text))
             return
         handler = self._chanx_routes.event.by_key.get(kind) if isinstance(kind, str) else None
         if handler is None:

@@ -50,4 +50,7 @@ def event_data(event: BaseEvent) -> dict[str, Any]:
 
 def numbered(text: str, seq: int) -> str:
     """``text`` (a JSON object) with ``"seq": seq`` as its first member."""
-    return f'{{"seq":{seq},{text[1:]}' if text != "{}" else f'{{"seq":{seq}}}'
+    rest = text[1:]
+    if rest[:1] != '"' and rest.lstrip()[:1] == "}":  # "{}", "{ }": no member to follow
+        return f'{{"seq":{seq}}}'
+    return f'{{"seq":{seq},{rest}'
