@@ -10,6 +10,7 @@ import pytest
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from chanx.core import AsyncJsonWebsocketConsumer, BaseMessage, PingMessage, PongMessage, ws_handler
+from chanx.core._errors import MAX_ECHOED_REF
 from chanx.testing import WebsocketCommunicator
 
 pytestmark = pytest.mark.usefixtures("memory_layer")
@@ -103,6 +104,32 @@ async def test_a_huge_wrong_list_gets_a_small_error_frame() -> None:
         "msg": "Input should be a valid string",
         "type": "string_type",
     }
+
+
+@pytest.mark.parametrize(
+    ("ref", "echoed"),
+    [
+        ("r" * MAX_ECHOED_REF, True),
+        ("r" * (MAX_ECHOED_REF + 1), False),
+        ("r" * 900_000, False),
+        (10**MAX_ECHOED_REF - 1, True),
+        (-(10**MAX_ECHOED_REF) + 1, True),
+        (10**MAX_ECHOED_REF, False),
+    ],
+)
+@pytest.mark.parametrize("action", ["nope", "tag"])  # unknown action, validation error
+async def test_an_error_frame_echoes_only_a_short_ref(
+    ref: str | int, echoed: bool, action: str
+) -> None:
+    frame = json.dumps({"action": action, "ref": ref, "payload": {"tags": [1]}})
+    async with WebsocketCommunicator(TagConsumer.as_asgi(), "/ws", timeout=30) as ws:
+        await ws.send_text(frame)
+        error = await ws.receive_json()
+    assert error["action"] == "error"
+    assert ("ref" in error) is echoed
+    if echoed:
+        assert error["ref"] == ref
+    assert len(json.dumps(error)) < 1024
 
 
 async def test_a_bystander_keeps_getting_pongs_during_an_amplification_attack() -> None:

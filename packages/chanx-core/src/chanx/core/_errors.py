@@ -2,7 +2,8 @@
 
 Codes are stable strings clients can switch on; ``detail`` is for humans; tracebacks and
 internal values never appear in a frame. An error frame is small whatever the input: at
-most `MAX_LISTED_ERRORS` field errors plus their total count, every string clipped.
+most `MAX_LISTED_ERRORS` field errors plus their total count, every string clipped, and
+the request's ``ref`` only when it is at most `MAX_ECHOED_REF` characters long.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails, SchemaValidator, core_schema
 
 __all__ = [
+    "MAX_ECHOED_REF",
     "MAX_LISTED_ERRORS",
     "ErrorCode",
     "FieldErrors",
@@ -27,6 +29,10 @@ __all__ = [
 
 #: Field errors an error frame lists; the rest are only counted.
 MAX_LISTED_ERRORS = 10
+#: The longest ``ref`` (characters, or digits of an integer) an error frame echoes; a
+#: longer one is left out rather than clipped, since a clipped ref would name another request.
+MAX_ECHOED_REF = 128
+_REF_INT_BOUND = 10**MAX_ECHOED_REF  # integers of at most MAX_ECHOED_REF digits
 _MAX_LOC_DEPTH = 16
 _MAX_MESSAGE = 200
 _MAX_DESCRIBED_ERRORS = 1000
@@ -77,7 +83,11 @@ def encode_error(
         payload["errors"] = errors.listed
         payload["error_count"] = errors.total
     frame: dict[str, Any] = {"action": "error", "payload": payload}
-    if ref is not None:
+    if ref is not None and (
+        len(ref) <= MAX_ECHOED_REF
+        if isinstance(ref, str)
+        else -_REF_INT_BOUND < ref < _REF_INT_BOUND
+    ):
         frame["ref"] = ref
     # ASCII: a lone surrogate the client sent (quoted in a detail) stays valid UTF-8.
     return json.dumps(frame, separators=(",", ":"))
