@@ -47,7 +47,9 @@ def test_repeats_of_a_cause_are_one_incident(
     assert (first.start, first.end, first.count) == (999_999.5, 1_000_000.0, 1)
     assert (summary.start, summary.end, summary.count) == (1_000_000.0, 1_000_004.0, 4)
     assert len(caplog.records) == 2
-    assert "window" in caplog.records[1].getMessage()
+    summary_line = caplog.records[1].getMessage()
+    assert "window" in summary_line
+    assert "4 more after the first line" in summary_line  # the count is in the line itself
     # After a quiet spell the next one opens a new incident, logged at once.
     reporter.occurrence("undecodable", now[0], "a bad message")
     assert len(caplog.records) == 3

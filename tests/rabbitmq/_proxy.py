@@ -7,11 +7,17 @@ import contextlib
 
 
 class Proxy:
-    """Forwards 127.0.0.1:<port> to the broker; ``cut()`` drops every connection."""
+    """Forwards 127.0.0.1:<port> to the broker; ``cut()`` drops every connection.
+
+    ``flowing.clear()`` stalls every connection (open, but nothing passes), as a network
+    partition does; ``flowing.set()`` lets the held bytes through again.
+    """
 
     def __init__(self, host: str, port: int) -> None:
         self.target = (host, port)
         self.refusing = False
+        self.flowing = asyncio.Event()
+        self.flowing.set()
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -41,6 +47,7 @@ class Proxy:
     async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, asyncio.CancelledError):
             while data := await source.read(65536):
+                await self.flowing.wait()
                 sink.write(data)
                 await sink.drain()
         sink.close()
@@ -53,6 +60,7 @@ class Proxy:
         self._writers.clear()
 
     async def close(self) -> None:
+        self.flowing.set()
         self.cut()
         if self._server is not None:
             self._server.close()

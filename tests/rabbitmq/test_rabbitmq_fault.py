@@ -11,7 +11,7 @@ import asyncio
 import logging
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +20,7 @@ import anyio
 import pytest
 
 from chanx.rabbitmq import RabbitMQChannelLayer
+from chanx.rabbitmq._link import _reraise_own_cancellation
 
 from ._proxy import Proxy
 
@@ -215,3 +216,82 @@ async def test_connection_closed_by_the_broker_comes_back(
         assert await reader.receive(channel) == {"type": "after"}
     assert reader.stats.possible_loss == 0
     assert "lost the connection to RabbitMQ" in caplog.text
+
+
+async def test_a_stalled_link_gives_senders_an_error_within_connect_timeout(
+    amqp_url: str, proxy: Proxy, layers: list[RabbitMQChannelLayer]
+) -> None:
+    """The connection stays open but nothing passes (a partition): every call that needs
+    the broker raises `ConnectionError` after `connect_timeout`, instead of waiting for the
+    heartbeat to notice (minutes) and then raising `CancelledError` into its caller."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    options: dict[str, Any] = {"prefix": prefix, "connect_timeout": 1}
+    reader = RabbitMQChannelLayer(amqp_url, **options)  # not through the proxy
+    sender = RabbitMQChannelLayer(via(amqp_url, proxy), **options)
+    layers += [reader, sender]
+    channel = await reader.new_channel()
+    await reader.group_add(f"{prefix}-room", channel)
+    await sender.send(channel, {"type": "before"})  # the sender's link is up
+    proxy.flowing.clear()
+    loop = asyncio.get_running_loop()
+    calls: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+        ("send", lambda: sender.send(channel, {"type": "m"})),
+        ("group_send", lambda: sender.group_send(f"{prefix}-room", {"type": "m"})),
+        ("group_add", lambda: sender.group_add(f"{prefix}-other", channel)),
+    ]
+    for name, call in calls:
+        started = loop.time()
+        with anyio.fail_after(TIMEOUT), pytest.raises(ConnectionError):
+            await call()
+        assert loop.time() - started < 5, name
+    proxy.flowing.set()
+    # The link was never lost: once bytes pass again, so do messages.
+    with anyio.fail_after(TIMEOUT):
+        while True:
+            try:
+                await sender.send(channel, {"type": "after"})
+                break
+            except ConnectionError:
+                continue
+        while (await reader.receive(channel))["type"] != "after":
+            pass
+
+
+async def test_a_caller_cancelled_during_a_stall_is_cancelled_not_failed(
+    amqp_url: str, proxy: Proxy, layers: list[RabbitMQChannelLayer]
+) -> None:
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    reader = RabbitMQChannelLayer(amqp_url, prefix=prefix)
+    sender = RabbitMQChannelLayer(via(amqp_url, proxy), prefix=prefix, connect_timeout=5)
+    layers += [reader, sender]
+    channel = await reader.new_channel()
+    await sender.send(channel, {"type": "before"})
+    proxy.flowing.clear()
+    with anyio.move_on_after(0.5) as scope:
+        await sender.send(channel, {"type": "m"})  # cancelled by the scope, not an error
+    assert scope.cancelled_caught
+    proxy.flowing.set()
+
+
+async def test_only_a_cancellation_of_the_caller_passes_as_one() -> None:
+    """aiormq cancels the futures of a link its heartbeat gave up on: that `CancelledError`
+    reaches callers nobody cancelled, and the link turns it into `ConnectionError`. (A real
+    heartbeat expiry is not driven here: aiormq then leaves its socket to the garbage
+    collector, whose warning would land in a later test.)"""
+    loop = asyncio.get_running_loop()
+    _reraise_own_cancellation(asyncio.CancelledError())  # nobody cancelled us: it returns
+    started = asyncio.Event()
+
+    async def cancelled_caller() -> None:
+        started.set()
+        try:
+            await loop.create_future()
+        except asyncio.CancelledError as error:
+            _reraise_own_cancellation(error)
+            raise AssertionError("the caller's own cancellation was swallowed") from None
+
+    task = asyncio.ensure_future(cancelled_caller())
+    await started.wait()
+    task.cancel()
+    with anyio.fail_after(TIMEOUT), pytest.raises(asyncio.CancelledError):
+        await task

@@ -135,6 +135,27 @@ async def test_full_channel_of_another_process_drops_and_logs(
     assert "holds its capacity of 2 messages" in caplog.text
 
 
+async def test_group_member_of_another_process_at_capacity_drops_and_logs(
+    make_layer: Callable[..., RabbitMQChannelLayer], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A group message skipped for a full member is counted and logged, like a direct send's."""
+    sender, reader = make_layer(capacity=2), make_layer(capacity=2)
+    channel = await reader.new_channel()
+    group = _name("full-room")
+    await reader.group_add(group, channel)
+    caplog.set_level(logging.WARNING, logger="chanx.rabbitmq")
+    for index in range(5):
+        await sender.group_send(group, {"type": "m", "index": index})
+    marker = await reader.new_channel()
+    await sender.send(marker, {"type": "marker"})
+    assert await receive(reader, marker) == {"type": "marker"}  # arrived after the five
+    assert reader.stats.group_drops == 3
+    assert [(await receive(reader, channel))["index"] for _ in range(2)] == [0, 1]
+    assert f"dropped a message to group {group!r}" in caplog.text
+    await reader.close()  # sums up the quiet repeats
+    assert "2 more after the first line" in caplog.text
+
+
 async def test_send_to_own_full_channel_raises(
     make_layer: Callable[..., RabbitMQChannelLayer],
 ) -> None:

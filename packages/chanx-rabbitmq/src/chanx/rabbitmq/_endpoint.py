@@ -272,6 +272,15 @@ class Endpoint:
                 box.drop_expired(self._expired)
                 if len(box) >= capacity:
                     self.stats.group_drops += 1
+                    self.warn(
+                        "group-full",
+                        "dropped a message to group %r for member %r: the member holds its "
+                        "capacity of %d messages (%d such drop(s) so far)",
+                        group,
+                        channel,
+                        capacity,
+                        self.stats.group_drops,
+                    )
                     continue
             box.put((deadline, payload, None))
             self.stats.group_deliveries += 1

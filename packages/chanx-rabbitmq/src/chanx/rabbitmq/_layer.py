@@ -40,7 +40,8 @@ class RabbitMQChannelLayer:
             is not reading it; beyond it, sends to the process raise `ChannelFull`.
         queue_expiry: seconds the broker keeps a process queue nobody reads (a process that
             is gone, or one whose connection is down); its messages then are lost.
-        connect_timeout: seconds an operation waits for a connection before it raises
+        connect_timeout: seconds an operation waits for a connection, and then for the
+            broker's answer (a publish confirmation, a binding), before it raises
             `ConnectionError`.
         prefetch: messages the broker pushes to the process before it acknowledges them.
     """

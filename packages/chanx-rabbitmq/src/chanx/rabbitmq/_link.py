@@ -170,8 +170,10 @@ class Link:
         )
         try:
             # aiormq may leave a publish waiting forever when the connection dies under it:
-            # the supervisor ends every guarded wait when it sees the loss.
-            async with asyncio.timeout(None) as guard:
+            # the supervisor ends every guarded wait when it sees the loss. A link that stays
+            # open but carries nothing (a stalled peer) is only noticed by the heartbeat,
+            # minutes later: the broker's confirmation is waited for `connect_timeout` at most.
+            async with asyncio.timeout(self.settings.connect_timeout) as guard:
                 self._guards.add(guard)
                 try:
                     result = await publisher.basic_publish(
@@ -183,9 +185,11 @@ class Link:
                     )
                 finally:
                     self._guards.discard(guard)
-        except TimeoutError as error:
+        except (TimeoutError, asyncio.CancelledError) as error:
+            _reraise_own_cancellation(error)
             raise ConnectionError(
-                f"lost the connection to RabbitMQ at {self.safe_url} while sending to "
+                f"lost the connection to RabbitMQ at {self.safe_url}, or it did not confirm "
+                f"within {self.settings.connect_timeout:g} s, while sending to "
                 f"{routing_key!r}; the message may not have arrived"
             ) from error
         except aiormq.exceptions.DeliveryError as error:
@@ -214,7 +218,14 @@ class Link:
         channel = self.plain if plain else publisher
         assert channel is not None
         try:
-            return await asyncio.shield(asyncio.ensure_future(call(channel)))
+            async with asyncio.timeout(self.settings.connect_timeout):
+                return await asyncio.shield(asyncio.ensure_future(call(channel)))
+        except (TimeoutError, asyncio.CancelledError) as error:
+            _reraise_own_cancellation(error)
+            raise ConnectionError(
+                f"RabbitMQ at {self.safe_url} did not answer a request within "
+                f"{self.settings.connect_timeout:g} s, or the connection was lost"
+            ) from error
         except (aiormq.exceptions.AMQPError, RuntimeError, OSError) as error:
             raise ConnectionError(
                 f"RabbitMQ at {self.safe_url} refused or lost a request: {error!r}"
@@ -230,12 +241,19 @@ class Link:
         connection = self.connection
         assert connection is not None
         try:
-            scratch = await connection.channel(publisher_confirms=False)
-            try:
-                await scratch.queue_bind(queue, exchange, routing_key=routing_key)
-            except aiormq.exceptions.ChannelNotFoundEntity:
-                return False
-            await scratch.close()
+            async with asyncio.timeout(self.settings.connect_timeout):
+                scratch = await connection.channel(publisher_confirms=False)
+                try:
+                    await scratch.queue_bind(queue, exchange, routing_key=routing_key)
+                except aiormq.exceptions.ChannelNotFoundEntity:
+                    return False
+                await scratch.close()
+        except (TimeoutError, asyncio.CancelledError) as error:
+            _reraise_own_cancellation(error)
+            raise ConnectionError(
+                f"RabbitMQ at {self.safe_url} did not answer a binding within "
+                f"{self.settings.connect_timeout:g} s, or the connection was lost"
+            ) from error
         except (aiormq.exceptions.AMQPError, RuntimeError, OSError) as error:
             raise ConnectionError(
                 f"RabbitMQ at {self.safe_url} refused or lost a request: {error!r}"
@@ -275,6 +293,17 @@ class Link:
 
 
 _background: set[asyncio.Task[Any]] = set()
+
+
+def _reraise_own_cancellation(error: BaseException) -> None:
+    """Re-raise a `CancelledError` meant for the calling task; return for aiormq's own.
+
+    aiormq cancels the futures of a connection it gives up on (a missed heartbeat), and
+    that `CancelledError` reaches callers nobody cancelled: those get a `ConnectionError`.
+    """
+    task = asyncio.current_task()
+    if isinstance(error, asyncio.CancelledError) and task is not None and task.cancelling():
+        raise error
 
 
 def _spawn(coroutine: Awaitable[Any]) -> None:

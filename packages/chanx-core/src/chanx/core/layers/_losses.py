@@ -102,5 +102,9 @@ class LossReporter:
             del self._open[name]
             if record.count:
                 self.incident(
-                    name, record.first, record.last, record.count, f"more: {record.detail}"
+                    name,
+                    record.first,
+                    record.last,
+                    record.count,
+                    f"{record.count} more after the first line, which said: {record.detail}",
                 )
