@@ -15,7 +15,7 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -217,19 +217,8 @@ class Link:
         publisher = await self.wait_ready()
         channel = self.plain if plain else publisher
         assert channel is not None
-        try:
-            async with asyncio.timeout(self.settings.connect_timeout):
-                return await asyncio.shield(asyncio.ensure_future(call(channel)))
-        except (TimeoutError, asyncio.CancelledError) as error:
-            _reraise_own_cancellation(error)
-            raise ConnectionError(
-                f"RabbitMQ at {self.safe_url} did not answer a request within "
-                f"{self.settings.connect_timeout:g} s, or the connection was lost"
-            ) from error
-        except (aiormq.exceptions.AMQPError, RuntimeError, OSError) as error:
-            raise ConnectionError(
-                f"RabbitMQ at {self.safe_url} refused or lost a request: {error!r}"
-            ) from error
+        async with self._answer("a request"):
+            return await asyncio.shield(asyncio.ensure_future(call(channel)))
 
     async def bind_elsewhere(self, queue: str, exchange: str, routing_key: str) -> bool:
         """Bind a queue this link did not declare; False when the broker has no such queue.
@@ -240,25 +229,31 @@ class Link:
         await self.wait_ready()
         connection = self.connection
         assert connection is not None
+        async with self._answer("a binding"):
+            scratch = await connection.channel(publisher_confirms=False)
+            try:
+                await scratch.queue_bind(queue, exchange, routing_key=routing_key)
+            except aiormq.exceptions.ChannelNotFoundEntity:
+                return False
+            await scratch.close()
+        return True
+
+    @contextlib.asynccontextmanager
+    async def _answer(self, what: str) -> AsyncIterator[None]:
+        """Bound a wait for the broker by ``connect_timeout``; its failures: `ConnectionError`."""
         try:
             async with asyncio.timeout(self.settings.connect_timeout):
-                scratch = await connection.channel(publisher_confirms=False)
-                try:
-                    await scratch.queue_bind(queue, exchange, routing_key=routing_key)
-                except aiormq.exceptions.ChannelNotFoundEntity:
-                    return False
-                await scratch.close()
+                yield
         except (TimeoutError, asyncio.CancelledError) as error:
             _reraise_own_cancellation(error)
             raise ConnectionError(
-                f"RabbitMQ at {self.safe_url} did not answer a binding within "
+                f"RabbitMQ at {self.safe_url} did not answer {what} within "
                 f"{self.settings.connect_timeout:g} s, or the connection was lost"
             ) from error
         except (aiormq.exceptions.AMQPError, RuntimeError, OSError) as error:
             raise ConnectionError(
-                f"RabbitMQ at {self.safe_url} refused or lost a request: {error!r}"
+                f"RabbitMQ at {self.safe_url} refused or lost {what}: {error!r}"
             ) from error
-        return True
 
     def ack_later(self, channel: AbstractChannel, tag: int) -> None:
         """Acknowledge ``tag`` and every earlier one on ``channel`` once this loop turn ends."""
