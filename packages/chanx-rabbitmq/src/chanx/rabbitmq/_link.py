@@ -217,8 +217,10 @@ class Link:
         publisher = await self.wait_ready()
         channel = self.plain if plain else publisher
         assert channel is not None
+        request = asyncio.ensure_future(call(channel))
+        request.add_done_callback(_forget)  # read its outcome if the caller stopped waiting
         async with self._answer("a request"):
-            return await asyncio.shield(asyncio.ensure_future(call(channel)))
+            return await asyncio.shield(request)
 
     async def bind_elsewhere(self, queue: str, exchange: str, routing_key: str) -> bool:
         """Bind a queue this link did not declare; False when the broker has no such queue.
