@@ -115,6 +115,14 @@ class TestChannelsRedisLayer(ChannelLayerConformance):
     async def test_non_dict_messages_are_rejected(self, layer: Any, message: Any) -> None:
         await super().test_non_dict_messages_are_rejected(layer, message)
 
+    @pytest.mark.xfail(
+        strict=True,
+        reason="channels_redis builds keys with f-strings: a (str, Enum) group member "
+        "formats as 'Room.LOBBY', another group than the plain 'lobby'",
+    )
+    async def test_str_subclass_names_are_their_plain_strings(self, layer: Any) -> None:
+        await super().test_str_subclass_names_are_their_plain_strings(layer)
+
     _NEWLINE = pytest.mark.xfail(
         strict=True,
         reason="channels_redis checks names with re.match and '$', which lets a trailing "

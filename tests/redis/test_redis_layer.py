@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import threading
 import uuid
 from collections.abc import AsyncIterator
@@ -232,6 +233,29 @@ async def test_process_specific_channel_of_another_instance(redis_url: str) -> N
         with anyio.fail_after(5):
             assert await one.receive(mine) == {"type": "from-two"}
             assert await one.receive(mine) == {"type": "group-from-two"}
+    finally:
+        await one.flush()
+        await one.close()
+        await two.close()
+
+
+async def test_an_enum_group_name_is_its_value_in_other_processes(redis_url: str) -> None:
+    # (str, Enum) members format as "Room.LOBBY": keys built from them in an f-string would
+    # name another group than the plain "lobby" another process sends to.
+    class Room(str, enum.Enum):  # noqa: UP042 - not StrEnum: its members format as values
+        LOBBY = "lobby"
+
+    prefix = _prefix()
+    one = RedisChannelLayer.from_url(redis_url, prefix=prefix)
+    two = RedisChannelLayer.from_url(redis_url, prefix=prefix)
+    try:
+        mine = await one.new_channel()
+        await one.group_add(Room.LOBBY, mine)
+        await two.group_send("lobby", {"type": "plain-from-two"})
+        await two.group_send(Room.LOBBY, {"type": "enum-from-two"})
+        with anyio.fail_after(5):
+            assert await one.receive(mine) == {"type": "plain-from-two"}
+            assert await one.receive(mine) == {"type": "enum-from-two"}
     finally:
         await one.flush()
         await one.close()

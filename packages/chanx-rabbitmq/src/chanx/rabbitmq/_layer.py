@@ -135,7 +135,7 @@ class RabbitMQChannelLayer:
             ConnectionError: The broker is unreachable, or the connection was lost before it
                 confirmed the message.
         """
-        require_valid_channel_name(channel)
+        channel = require_valid_channel_name(channel)
         endpoint = self._endpoint()
         key, bang, _ = channel.partition("!")
         if not bang:
@@ -193,7 +193,7 @@ class RabbitMQChannelLayer:
 
     async def receive(self, channel: str) -> dict[str, Any]:
         """Wait for the next message on ``channel``; cancelling the wait loses no message."""
-        require_valid_channel_name(channel)
+        channel = require_valid_channel_name(channel)
         endpoint = self._endpoint()
         if "!" in channel:
             box = endpoint.boxes.get(channel)
@@ -223,8 +223,8 @@ class RabbitMQChannelLayer:
 
     async def group_add(self, group: str, channel: str) -> None:
         """Add ``channel`` to ``group``, renewing the membership's ``group_expiry``."""
-        require_valid_group_name(group)
-        require_valid_channel_name(channel)
+        group = require_valid_group_name(group)
+        channel = require_valid_channel_name(channel)
         endpoint = self._endpoint()
         now = time.time()
         self._expire_plain_members(endpoint, now)
@@ -247,8 +247,8 @@ class RabbitMQChannelLayer:
 
     async def group_discard(self, group: str, channel: str) -> None:
         """Remove ``channel`` from ``group``; nothing happens when it is not a member."""
-        require_valid_group_name(group)
-        require_valid_channel_name(channel)
+        group = require_valid_group_name(group)
+        channel = require_valid_channel_name(channel)
         endpoint = self._endpoint()
         if endpoint.owns(channel):
             endpoint.forget_member(group, channel)
@@ -287,7 +287,7 @@ class RabbitMQChannelLayer:
         Full members are skipped (counted in ``stats.group_drops``, or ``stats.refused``
         for a full queue in the broker).
         """
-        require_valid_group_name(group)
+        group = require_valid_group_name(group)
         endpoint = self._endpoint()
         sent_ms = wall_ms()
         body = encode(GROUP, group, sent_ms, message)

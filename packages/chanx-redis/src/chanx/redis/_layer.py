@@ -170,7 +170,7 @@ class RedisChannelLayer:
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         """Queue ``message`` on ``channel``; raise `ChannelFull` when it holds ``capacity``."""
-        require_valid_channel_name(channel)
+        channel = require_valid_channel_name(channel)
         payload = self._encode(message)
         state = self._state()
         inbox, bang, suffix = channel.partition("!")
@@ -205,7 +205,7 @@ class RedisChannelLayer:
             ValueError: ``channel`` is process-specific but was not made by this layer (the
                 exception is an `AssertionError` too, which channels_redis raises there).
         """
-        require_valid_channel_name(channel)
+        channel = require_valid_channel_name(channel)
         inbox, bang, suffix = channel.partition("!")
         if bang and not inbox.endswith(self.client_id):
             # Nothing would ever arrive: only the layer that made the name reads its inbox.
@@ -241,19 +241,19 @@ class RedisChannelLayer:
 
     async def group_add(self, group: str, channel: str) -> None:
         """Add ``channel`` to ``group``, renewing the membership's ``group_expiry``."""
-        require_valid_group_name(group)
-        require_valid_channel_name(channel)
+        group = require_valid_group_name(group)
+        channel = require_valid_channel_name(channel)
         await self._groups.add(self._state(), group, channel, local=self._is_local(channel))
 
     async def group_discard(self, group: str, channel: str) -> None:
         """Remove ``channel`` from ``group``; nothing happens when it is not a member."""
-        require_valid_group_name(group)
-        require_valid_channel_name(channel)
+        group = require_valid_group_name(group)
+        channel = require_valid_channel_name(channel)
         await self._groups.discard(self._state(), group, channel, local=self._is_local(channel))
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Send ``message`` to every member of ``group``; full members are skipped and counted."""
-        require_valid_group_name(group)
+        group = require_valid_group_name(group)
         payload = self._encode(message)
         await self._groups.send(self._state(), group, payload)
 

@@ -43,6 +43,7 @@ Each test uses fresh names (``uuid4``), so a layer shared between tests also wor
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
@@ -173,6 +174,29 @@ class ChannelLayerConformance:
             assert await self.receive(layer, channel) == {"type": "test.broadcast", "text": "hi"}
         await layer.send(outsider, {"type": "test.marker"})
         assert await self.receive(layer, outsider) == {"type": "test.marker"}
+
+    async def test_str_subclass_names_are_their_plain_strings(self, layer: ChannelLayer) -> None:
+        """A name given as a `str` subclass (an Enum member) means its characters.
+
+        ``class Room(str, Enum)`` members format as ``"Room.LOBBY"``: a layer that builds
+        keys with f-strings would put them in another group than the plain ``"lobby"``.
+        """
+
+        class Room(str, enum.Enum):  # noqa: UP042 - not StrEnum: its members format as values
+            LOBBY = _name("lobby")
+            DIRECT = _name("direct")
+
+        channel = await layer.new_channel()
+        await layer.group_add(Room.LOBBY, channel)
+        await layer.group_send(Room.LOBBY.value, {"type": "test.broadcast", "n": 1})
+        assert await self.receive(layer, channel) == {"type": "test.broadcast", "n": 1}
+        await layer.group_add(Room.DIRECT.value, channel)
+        await layer.group_send(Room.DIRECT, {"type": "test.broadcast", "n": 2})
+        assert await self.receive(layer, channel) == {"type": "test.broadcast", "n": 2}
+        await layer.group_discard(Room.LOBBY, channel)
+        await layer.group_send(Room.LOBBY.value, {"type": "test.broadcast", "n": 3})
+        await layer.send(channel, {"type": "test.marker"})
+        assert await self.receive(layer, channel) == {"type": "test.marker"}
 
     async def test_group_add_twice_delivers_once(self, layer: ChannelLayer) -> None:
         """Adding a channel twice to a group still delivers each message once."""

@@ -77,10 +77,21 @@ def _shown(name: object) -> str:
     return text if len(text) <= 120 else f"{text[:100]}… ({len(text)} characters)"
 
 
+def _plain(name: str) -> str:
+    # A str subclass (an Enum member, a class overriding __str__ or __format__) would be
+    # checked by its characters but then used through f-strings and hashing, where it can
+    # turn into another name ("Room.LOBBY" in a Redis key): callers use the plain copy.
+    return name if name.__class__ is str else str.__str__(name)
+
+
 def require_valid_group_name(name: object) -> str:
-    """Return ``name`` if it is a valid group name, else raise `TypeError` naming it."""
+    """Return ``name`` as a plain `str` if it is a valid group name, else raise `TypeError`.
+
+    Layers use the returned value, not ``name``: for a `str` subclass it is the plain string
+    of the same characters.
+    """
     if isinstance(name, str) and _GROUP_NAME.fullmatch(name):
-        return name
+        return _plain(name)
     raise TypeError(
         "Group name must be a string of 1 to 99 ASCII letters, digits, '-', '_' or '.', "
         f"but got {_shown(name)}"
@@ -88,12 +99,13 @@ def require_valid_group_name(name: object) -> str:
 
 
 def require_valid_channel_name(name: object) -> str:
-    """Return ``name`` if it is a valid channel name, else raise `TypeError` naming it.
+    """Return ``name`` as a plain `str` if it is a valid channel name, else raise `TypeError`.
 
-    A process-specific name has one ``!``: ``prefix!suffix``.
+    A process-specific name has one ``!``: ``prefix!suffix``. As with group names, layers
+    use the returned value.
     """
     if isinstance(name, str) and len(name) <= MAX_NAME_LENGTH and _CHANNEL_NAME.fullmatch(name):
-        return name
+        return _plain(name)
     raise TypeError(
         "Channel name must be a string of 1 to 99 ASCII letters, digits, '-', '_' or '.' "
         f"with at most one '!', but got {_shown(name)}"

@@ -165,7 +165,9 @@ class InMemoryChannelLayer:
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         """Queue ``message`` on ``channel``; raise `ChannelFull` at capacity."""
         if channel.__class__ is not str or channel not in self._channels:
-            require_valid_channel_name(channel)  # the names of existing channels were checked
+            channel = require_valid_channel_name(
+                channel
+            )  # the names of existing channels were checked
         _require_message(message)
         now = monotonic()
         with self._lock:
@@ -204,7 +206,7 @@ class InMemoryChannelLayer:
         if channel.__class__ is not str or channel not in self._receivers:
             # A name received on before was checked then; a consumer's reader comes back
             # for every message, and the check (a regex) would cost more than the rest.
-            require_valid_channel_name(channel)
+            channel = require_valid_channel_name(channel)
         loop = asyncio.get_running_loop()
         while True:
             with self._lock:
@@ -233,16 +235,16 @@ class InMemoryChannelLayer:
 
     async def group_add(self, group: str, channel: str) -> None:
         """Add ``channel`` to ``group``, refreshing its membership expiry."""
-        require_valid_group_name(group)
-        require_valid_channel_name(channel)
+        group = require_valid_group_name(group)
+        channel = require_valid_channel_name(channel)
         now = monotonic()
         with self._lock:
             self._groups.setdefault(group, {})[channel] = now
 
     async def group_discard(self, group: str, channel: str) -> None:
         """Remove ``channel`` from ``group``; a no-op when it is not a member."""
-        require_valid_group_name(group)
-        require_valid_channel_name(channel)
+        group = require_valid_group_name(group)
+        channel = require_valid_channel_name(channel)
         with self._lock:
             members = self._groups.get(group)
             if members is not None:
@@ -253,7 +255,7 @@ class InMemoryChannelLayer:
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Send ``message`` to each member of ``group``; members at capacity are skipped."""
         if group.__class__ is not str or group not in self._groups:
-            require_valid_group_name(group)  # the names of existing groups were checked
+            group = require_valid_group_name(group)  # the names of existing groups were checked
         _require_message(message)
         now = monotonic()
         with self._lock:
