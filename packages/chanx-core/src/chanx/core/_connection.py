@@ -83,6 +83,7 @@ class Connection:
         "_task",
         "_watchdog",
         "accepted",
+        "client_left",
         "closed",
         "dropped_events",
         "end_code",
@@ -103,6 +104,9 @@ class Connection:
         #: Who the connection serves, for log lines.
         self.name = name
         self.accepted = False
+        #: Set when the server's send raised `OSError`: the ASGI way of saying the client
+        #: is gone. What fails after that is its consequence, not a bug to log as one.
+        self.client_left = False
         self.closed = False
         self.stopping = False
         self.end_code = 1000
@@ -126,7 +130,11 @@ class Connection:
 
     async def accept(self, subprotocol: str | None, slow_client_timeout: float | None) -> None:
         """Accept the handshake; a send blocked ``slow_client_timeout`` s drops the client."""
-        await self.send({"type": "websocket.accept", "subprotocol": subprotocol})
+        try:
+            await self.send({"type": "websocket.accept", "subprotocol": subprotocol})
+        except OSError:
+            self.client_left = True
+            raise
         self.accepted = True
         if slow_client_timeout is not None:
             self._watchdog = SendWatchdog(slow_client_timeout)
@@ -140,6 +148,9 @@ class Connection:
         self.sends_begun += 1
         try:
             await self.send({"type": "websocket.send", "text": text})
+        except OSError:
+            self.client_left = True
+            raise
         finally:
             self.sends_done += 1
 
@@ -151,6 +162,9 @@ class Connection:
         self.sends_begun += 1
         try:
             await self.send(message)
+        except OSError:
+            self.client_left = True
+            raise
         finally:
             self.sends_done += 1
 

@@ -47,11 +47,14 @@ INTERNAL_ERROR = 1011
 GOING_AWAY = 1006  # the abnormal-closure code servers report for a vanished client
 
 
-def _client_went_away(exc: BaseException) -> bool:
+def _client_went_away(exc: BaseException, connection: Connection) -> bool:
     # Servers raise an OSError (uvicorn: ClientDisconnected) from send() once the client
-    # has gone.
+    # has gone; an OSError of the app's own (a ConnectionError of a layer, a database) is
+    # not that, unless a send has seen the client leave.
+    if not connection.client_left:
+        return False
     if isinstance(exc, BaseExceptionGroup):
-        return all(_client_went_away(inner) for inner in exc.exceptions)
+        return all(_client_went_away(inner, connection) for inner in exc.exceptions)
     return isinstance(exc, OSError)
 
 
@@ -231,7 +234,7 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
             await self.on_connect()
             await connection.serve(self, self._frame_gate(), self.channel_layer, self.channel_name)
         except Exception as exc:
-            if _client_went_away(exc):
+            if _client_went_away(exc, connection):
                 logger.debug("%s: the client went away", type(self).__qualname__, exc_info=True)
                 connection.closed = True
                 connection.end_code = GOING_AWAY
@@ -304,6 +307,8 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
         try:
             result = await handler.func(self, message)
         except Exception:
+            if self._connection.client_left:
+                raise  # it sent to a client that has gone: the connection ends quietly
             logger.exception("handler %s failed", handler.qualname)
             detail = "the handler failed; the error was logged"
             await self._connection.send_text(encode_error(ErrorCode.HANDLER_ERROR, detail, ref=ref))
@@ -320,6 +325,9 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
                 connection.sends_begun += 1
                 try:
                     await connection.send({"type": "websocket.send", "text": text})
+                except OSError:
+                    connection.client_left = True
+                    raise
                 finally:
                     connection.sends_done += 1
             else:
@@ -363,6 +371,8 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
             if result is not None:
                 await self._send_result(result, push=True)
         except Exception:
+            if self._connection.client_left:
+                raise  # the push met a client that has gone: the connection ends quietly
             logger.exception("event handler %s failed", handler.qualname)
 
     # -- sending -----------------------------------------------------------------------
