@@ -73,8 +73,17 @@ class Broken(AsyncJsonWebsocketConsumer):
         raise ConnectionRefusedError("the database is down")  # an OSError of the app's own
 
 
+class Disconnected(Exception):  # noqa: N818 - autobahn's name, which daphne raises
+    """What daphne raises from send once the client is gone: not an OSError."""
+
+
+GONE = pytest.mark.parametrize(
+    "gone", [ConnectionResetError, Disconnected], ids=["uvicorn OSError", "daphne Disconnected"]
+)
+
+
 def _fake_socket(
-    inbox: list[Message], fail_after: int
+    inbox: list[Message], fail_after: int, gone: type[Exception]
 ) -> tuple[Any, Any, anyio.Event, list[Message]]:
     """ASGI receive/send of a client that leaves after ``fail_after`` frames were sent."""
     accepted, sent = anyio.Event(), []
@@ -91,7 +100,7 @@ def _fake_socket(
             accepted.set()
         elif message["type"] == "websocket.send":
             if len(sent) >= fail_after:
-                raise ConnectionResetError("client disconnected")  # uvicorn's is an OSError
+                raise gone("client disconnected")
             sent.append(message)
 
     return receive, send, accepted, sent
@@ -101,11 +110,12 @@ def _errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
+@GONE
 async def test_a_push_to_a_client_that_left_ends_the_connection_quietly(
-    memory_layer: InMemoryChannelLayer, caplog: pytest.LogCaptureFixture
+    memory_layer: InMemoryChannelLayer, caplog: pytest.LogCaptureFixture, gone: type[Exception]
 ) -> None:
     disconnects.clear()
-    receive, send, accepted, _ = _fake_socket([{"type": "websocket.connect"}], fail_after=0)
+    receive, send, accepted, _ = _fake_socket([{"type": "websocket.connect"}], 0, gone)
     scope = {"type": "websocket", "path": "/ws", "headers": []}
     with anyio.fail_after(5):
         async with anyio.create_task_group() as tasks:
@@ -117,18 +127,35 @@ async def test_a_push_to_a_client_that_left_ends_the_connection_quietly(
     assert not memory_layer._groups.get("gone-room")
 
 
+@GONE
 async def test_a_handler_sending_to_a_client_that_left_is_not_a_handler_error(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, gone: type[Exception]
 ) -> None:
     disconnects.clear()
     inbox: list[Message] = [
         {"type": "websocket.connect"},
         {"type": "websocket.receive", "text": '{"action": "speak"}'},
     ]
-    receive, send, _, sent = _fake_socket(inbox, fail_after=1)
+    receive, send, _, sent = _fake_socket(inbox, 1, gone)
     with anyio.fail_after(5):
         await Room.as_asgi()({"type": "websocket", "path": "/ws", "headers": []}, receive, send)
     assert len(sent) == 1
+    assert disconnects == [1006]
+    assert _errors(caplog) == []
+
+
+@GONE
+async def test_a_reply_to_a_client_that_left_is_not_an_error(
+    caplog: pytest.LogCaptureFixture, gone: type[Exception]
+) -> None:
+    disconnects.clear()
+    inbox: list[Message] = [
+        {"type": "websocket.connect"},
+        {"type": "websocket.receive", "text": '{"action": "ping"}'},
+    ]
+    receive, send, _, _ = _fake_socket(inbox, 0, gone)
+    with anyio.fail_after(5):
+        await Room.as_asgi()({"type": "websocket", "path": "/ws", "headers": []}, receive, send)
     assert disconnects == [1006]
     assert _errors(caplog) == []
 

@@ -104,8 +104,9 @@ class Connection:
         #: Who the connection serves, for log lines.
         self.name = name
         self.accepted = False
-        #: Set when the server's send raised `OSError`: the ASGI way of saying the client
-        #: is gone. What fails after that is its consequence, not a bug to log as one.
+        #: Set when the server's send raised: the client is gone (ASGI asks servers for an
+        #: `OSError`; uvicorn raises one, daphne autobahn's `Disconnected`). What fails
+        #: after that is its consequence, not a bug to log as one.
         self.client_left = False
         self.closed = False
         self.stopping = False
@@ -132,7 +133,7 @@ class Connection:
         """Accept the handshake; a send blocked ``slow_client_timeout`` s drops the client."""
         try:
             await self.send({"type": "websocket.accept", "subprotocol": subprotocol})
-        except OSError:
+        except Exception:  # the server's way of saying the client is gone
             self.client_left = True
             raise
         self.accepted = True
@@ -148,7 +149,7 @@ class Connection:
         self.sends_begun += 1
         try:
             await self.send({"type": "websocket.send", "text": text})
-        except OSError:
+        except Exception:  # the server's way of saying the client is gone
             self.client_left = True
             raise
         finally:
@@ -162,7 +163,7 @@ class Connection:
         self.sends_begun += 1
         try:
             await self.send(message)
-        except OSError:
+        except Exception:  # the server's way of saying the client is gone
             self.client_left = True
             raise
         finally:

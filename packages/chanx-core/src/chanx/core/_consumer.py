@@ -47,17 +47,6 @@ INTERNAL_ERROR = 1011
 GOING_AWAY = 1006  # the abnormal-closure code servers report for a vanished client
 
 
-def _client_went_away(exc: BaseException, connection: Connection) -> bool:
-    # Servers raise an OSError (uvicorn: ClientDisconnected) from send() once the client
-    # has gone; an OSError of the app's own (a ConnectionError of a layer, a database) is
-    # not that, unless a send has seen the client leave.
-    if not connection.client_left:
-        return False
-    if isinstance(exc, BaseExceptionGroup):
-        return all(_client_went_away(inner, connection) for inner in exc.exceptions)
-    return isinstance(exc, OSError)
-
-
 async def _uncancellable(work: Coroutine[Any, Any, None]) -> None:
     """Run ``work`` to the end even if this task is cancelled meanwhile, then re-raise."""
     task = asyncio.ensure_future(work)
@@ -233,8 +222,11 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
             await self.on_accept()
             await self.on_connect()
             await connection.serve(self, self._frame_gate(), self.channel_layer, self.channel_name)
-        except Exception as exc:
-            if _client_went_away(exc, connection):
+        except Exception:
+            # Servers raise from send() once the client has gone (uvicorn an OSError,
+            # daphne autobahn's Disconnected): what ends the connection after that is its
+            # consequence. An error of the app's own (a layer's ConnectionError) is not.
+            if connection.client_left:
                 logger.debug("%s: the client went away", type(self).__qualname__, exc_info=True)
                 connection.closed = True
                 connection.end_code = GOING_AWAY
@@ -325,7 +317,7 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
                 connection.sends_begun += 1
                 try:
                     await connection.send({"type": "websocket.send", "text": text})
-                except OSError:
+                except Exception:  # the server's way of saying the client is gone
                     connection.client_left = True
                     raise
                 finally:
