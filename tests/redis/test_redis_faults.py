@@ -10,6 +10,7 @@ raised, or it was sent inside the window of a loss incident the receiving layer 
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -300,3 +301,53 @@ async def test_maxmemory_below_current_use_is_reported_as_eviction(
     # The policy was switched on at run time: each layer warns about it then.
     policy = [r for r in caplog.records if "maxmemory-policy allkeys-lru" in r.getMessage()]
     assert len(policy) == 2
+
+
+@pytest.mark.parametrize("lean", [True, False], ids=["lean connection", "redis-py client"])
+async def test_a_frozen_server_fails_sends_within_the_command_timeout(
+    server: RedisProcess, lean: bool
+) -> None:
+    # A host option the lean connection does not serve puts commands on redis-py's client,
+    # which bounded each read but not its health-check PING: sends waited for the freeze.
+    host: dict[str, object] = {"address": f"redis://127.0.0.1:{server.port}/0"}
+    host["socket_timeout"] = 1.0
+    if not lean:
+        host["health_check_interval"] = 1
+    layer = RedisChannelLayer(hosts=[host], prefix=f"frozen-{free_port()}")
+    assert server.process is not None
+    try:
+        member = await layer.new_channel()
+        await layer.group_add("frozen", member)
+        await layer.send("frozen.plain", {"type": "warm"})
+        await anyio.sleep(1.1)  # past the health-check interval: the next command checks
+        server.process.send_signal(signal.SIGSTOP)
+        outcomes: list[tuple[str, float]] = []
+
+        async def one(index: int) -> None:
+            started = time.monotonic()
+            try:
+                if index % 2:
+                    await layer.group_send("frozen", {"type": "m", "index": index})
+                else:
+                    await layer.send("frozen.plain", {"type": "m", "index": index})
+                outcomes.append(("sent", time.monotonic() - started))
+            except RedisError as error:
+                outcomes.append((type(error).__name__, time.monotonic() - started))
+
+        try:
+            with anyio.fail_after(15):
+                async with anyio.create_task_group() as tasks:
+                    for index in range(10):
+                        tasks.start_soon(one, index)
+        finally:
+            server.process.send_signal(signal.SIGCONT)
+        # socket_timeout 1 s, plus at most 2 s to connect, plus scheduling
+        assert [kind for kind, _ in outcomes] == ["TimeoutError"] * 10, outcomes
+        assert max(seconds for _, seconds in outcomes) < 4.5, outcomes
+        with anyio.fail_after(10):
+            await layer.group_send("frozen", {"type": "after"})
+            while (await layer.receive(member))["type"] != "after":
+                pass
+    finally:
+        await layer.flush()
+        await layer.close()

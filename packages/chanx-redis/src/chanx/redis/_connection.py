@@ -137,6 +137,10 @@ class HashRing:
         return self._owners[position % len(self._owners)]
 
 
+#: How long a blocking read (BLPOP, BLMPOP) waits for a message before it returns empty.
+BLOCK_SECONDS = 1
+# What a command may spend connecting on top of its command timeout: the retries below.
+CONNECT_BUDGET = 2.0
 # Short and bounded: three retries after 0.1-0.2, 0.2-0.4 and 0.25-0.5 s, so a caller sees
 # a ConnectionError 0.55-1.1 s into an outage, and a server back within that is not noticed.
 RETRIES = 3
@@ -257,17 +261,33 @@ class Shard:
         return Redis(connection_pool=pool)
 
     async def execute(self, *args: Any, blocking: bool = False) -> Any:
-        """Run one command; ``blocking`` ones (BLPOP...) use the readers' pool."""
+        """Run one command; ``blocking`` ones (BLPOP...) use the readers' pool.
+
+        Raises:
+            redis.exceptions.TimeoutError: No answer within the command timeout (plus the
+                time to connect, and the block of a blocking command).
+        """
         client = self.reader if blocking else self.client
         limit = self._limits[id(client)]
-        if limit is None:
-            return await client.execute_command(*args)
-        async with asyncio.timeout(self.pool_timeout):
-            await limit.acquire()
+        if limit is not None:
+            async with asyncio.timeout(self.pool_timeout):
+                await limit.acquire()
+        # redis-py bounds each read by socket_timeout, but not every wait of a command
+        # (its health-check PING on a stalled server waited as long as the stall): the
+        # whole command is bounded here, as the lean connection bounds its own.
+        budget = self.command_timeout + CONNECT_BUDGET + (BLOCK_SECONDS if blocking else 0)
         try:
-            return await client.execute_command(*args)
+            async with asyncio.timeout(budget):
+                return await client.execute_command(*args)
+        except TimeoutError as error:
+            if isinstance(error, RedisTimeoutError):
+                raise
+            raise RedisTimeoutError(
+                f"Redis at {self._where()} did not answer within {budget:g} s"
+            ) from error
         finally:
-            limit.release()
+            if limit is not None:
+                limit.release()
 
     async def run_script(self, source: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """Run a Lua script by SHA, loading it on first use or after a server restart."""

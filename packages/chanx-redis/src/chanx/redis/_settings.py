@@ -13,7 +13,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from chanx.core.layers import LossReporter
-from chanx.redis._connection import Shard
+from chanx.redis._connection import BLOCK_SECONDS, Shard
 from chanx.redis._scripts import split_entry
 from chanx.redis._serializer import Serializer
 from chanx.redis._stats import RedisLayerStats
@@ -22,7 +22,6 @@ __all__ = ["BLOCK_SECONDS", "Item", "Settings", "recover"]
 
 logger = logging.getLogger("chanx.redis")
 
-BLOCK_SECONDS = 1
 # (stamp in ms, message, counted: whether the capacity counts in Redis include it)
 Item = tuple[int, dict[str, Any], bool]
 
