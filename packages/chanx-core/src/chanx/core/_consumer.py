@@ -35,6 +35,7 @@ from chanx.core._groups import SEND_TEXT_EVENT, layer_for, numbered
 from chanx.core._hardening import PRECHECK_LENGTH, Precheck, may_be_non_finite
 from chanx.core._limits import FrameGate, Refusal
 from chanx.core._messages import BaseMessage, CompleteMessage, encode_message
+from chanx.core._repeats import RepeatedWarning
 from chanx.core._routing import ConsumerRoutes, build_consumer_routes, defining_namespace
 from chanx.core._sends import LayerSends
 from chanx.core.types import Receive, Scope, Send
@@ -42,6 +43,8 @@ from chanx.core.types import Receive, Scope, Send
 __all__ = ["AsyncJsonWebsocketConsumer"]
 
 logger = logging.getLogger("chanx.consumer")
+
+_LEAVE_FAILURES = RepeatedWarning(logger)
 
 INTERNAL_ERROR = 1011
 GOING_AWAY = 1006  # the abnormal-closure code servers report for a vanished client
@@ -251,8 +254,14 @@ class AsyncJsonWebsocketConsumer(AdmissionPolicy, LayerSends):
             for group in list(self._joined):
                 try:
                     await layer.group_discard(group, name)
-                except Exception:
-                    logger.exception("could not leave group %r", group)
+                except Exception as exc:
+                    # The layer's failure (Redis down), not this socket's: one line per burst.
+                    _LEAVE_FAILURES.warn(
+                        "could not leave group %r: %r; the layer drops the membership after "
+                        "its group_expiry",
+                        group,
+                        exc,
+                    )
             self._joined.clear()
         if connection.accepted:
             try:
