@@ -375,6 +375,30 @@ async def test_receive_all_messages_until_complete() -> None:
             await ws.receive_all_messages("done")
 
 
+async def test_receive_all_messages_is_bounded_as_a_whole() -> None:
+    # A stream that never completes: each frame comes well within the timeout.
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+
+        async def stream() -> None:
+            n = 0
+            while True:
+                n += 1
+                await send({"type": "websocket.send", "text": f'{{"action": "item", "n": {n}}}'})
+                await asyncio.sleep(0.01)  # the app's pace, not a synchronisation
+
+        streaming = asyncio.create_task(stream())
+        await receive()  # the disconnect
+        streaming.cancel()
+
+    async with WebsocketCommunicator(app, "/ws", timeout=0.3) as ws:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(CommunicatorTimeoutError, match=r"0\.3 s for all of them"):
+            await ws.receive_all_messages()
+        assert asyncio.get_running_loop().time() - started < 3
+
+
 async def test_receive_nothing_lets_pending_work_run_and_keeps_the_frame() -> None:
     async with WebsocketCommunicator(echo_app, "/ws") as ws:
         assert await ws.receive_nothing()

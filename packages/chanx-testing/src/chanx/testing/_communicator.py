@@ -380,11 +380,21 @@ class WebsocketCommunicator:
     async def receive_all_messages(
         self, stop_action: str = "complete", *, timeout: float | None = None
     ) -> list[Any]:
-        """Collect JSON frames until one whose ``action`` is ``stop_action`` (not included)."""
+        """Collect JSON frames until one whose ``action`` is ``stop_action`` (not included).
+
+        ``timeout`` (default: the communicator's) bounds the whole collection, not each
+        frame: an app that streams frames and never sends ``stop_action`` fails the test.
+        """
         frames: list[Any] = []
+        limit = self.timeout if timeout is None else timeout
+        deadline = asyncio.get_running_loop().time() + limit
         while True:
-            what = f"receive_all_messages: {len(frames)} frames so far, no {stop_action!r} yet"
-            frame = await self._receive_json(what, timeout)
+            what = (
+                f"receive_all_messages: {len(frames)} frames so far, no {stop_action!r} yet "
+                f"({limit} s for all of them)"
+            )
+            left = max(0.0, deadline - asyncio.get_running_loop().time())
+            frame = await self._receive_json(what, left)
             if isinstance(frame, dict) and frame.get("action") == stop_action:
                 return frames
             frames.append(frame)

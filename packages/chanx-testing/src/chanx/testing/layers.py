@@ -23,7 +23,9 @@ configuration with the class attributes::
 The tests are ``async def`` functions run on asyncio: the suite needs pytest-asyncio in
 auto mode (``asyncio_mode = "auto"``). With pytest-asyncio in strict mode, set
 ``pytestmark = pytest.mark.asyncio`` on the subclass and declare the fixture with
-``@pytest_asyncio.fixture``. Every wait is bounded by ``timeout`` seconds.
+``@pytest_asyncio.fixture``. Every wait for a message is bounded by ``timeout`` seconds,
+and each whole test by ``test_timeout``, so a layer that blocks (a ``send`` that waits
+while a channel is full) fails the test instead of hanging the run.
 
 Class attributes:
     capacity: Per-channel capacity of the fixture's layer, or None to skip capacity tests.
@@ -34,6 +36,7 @@ Class attributes:
     supports_flush: False when the layer has no ``flush`` (the fixture must then isolate
         tests another way, such as unique names).
     timeout: Seconds any single wait may take.
+    test_timeout: Seconds a whole test may take, overrides included (60).
     large_payload_size: Characters in the large-payload test's string.
     channel_full_errors: The exceptions a full channel may raise: chanx's `ChannelFull` by
         default; a backend with its own (such as ``channels.exceptions.ChannelFull``) names it.
@@ -44,8 +47,10 @@ Each test uses fresh names (``uuid4``), so a layer shared between tests also wor
 from __future__ import annotations
 
 import enum
+import functools
+import inspect
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, ClassVar
 
 import anyio
@@ -60,14 +65,44 @@ def _name(kind: str) -> str:
     return f"conformance.{kind}.{uuid.uuid4().hex}"
 
 
+_Test = Callable[..., Coroutine[Any, Any, None]]
+
+
+def _bounded(test: _Test) -> _Test:
+    """``test`` failing after the class's ``test_timeout`` (pytest sees the same signature)."""
+
+    @functools.wraps(test)
+    async def run(self: ChannelLayerConformance, *args: Any, **kwargs: Any) -> None:
+        with anyio.fail_after(self.test_timeout):
+            await test(self, *args, **kwargs)
+
+    run.__chanx_bounded__ = True  # type: ignore[attr-defined]
+    return run
+
+
+def _bound_tests(cls: type) -> None:
+    for name, value in list(vars(cls).items()):
+        if (
+            name.startswith("test_")
+            and inspect.iscoroutinefunction(value)
+            and not getattr(value, "__chanx_bounded__", False)
+        ):
+            setattr(cls, name, _bounded(value))
+
+
 class ChannelLayerConformance:
     """Tests every channel layer must pass; override the ``layer`` fixture."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _bound_tests(cls)  # a subclass's own tests and overrides too
 
     capacity: ClassVar[int | None] = None
     expiry: ClassVar[float | None] = None
     group_expiry: ClassVar[float | None] = None
     supports_flush: ClassVar[bool] = True
     timeout: ClassVar[float] = 5.0
+    test_timeout: ClassVar[float] = 60.0
     large_payload_size: ClassVar[int] = 1_000_000
     channel_full_errors: ClassVar[tuple[type[BaseException], ...]] = (ChannelFull,)
 
@@ -428,3 +463,6 @@ class ChannelLayerConformance:
             assert got == [message]
         await layer.send(channel, {"type": "test.marker"})
         assert await self.receive(layer, channel) == {"type": "test.marker"}
+
+
+_bound_tests(ChannelLayerConformance)
