@@ -115,9 +115,11 @@ class Keeper:
                 if not self._refused:
                     self._refused = True
                     logger.warning(
-                        "Redis refuses this process's group memberships (%s): group messages "
-                        "other processes send to its members are lost until it takes them "
-                        "back; that loss is reported then, with its window",
+                        "Redis refuses to renew this process's group memberships (%s): "
+                        "while it does, memberships that go missing there (evicted, "
+                        "flushed, or past group_expiry) are not written back, and group "
+                        "messages other processes send them are lost; such a loss is "
+                        "reported once Redis takes them back, with its window",
                         error,
                     )
             except (RedisError, OSError) as error:  # down: the readers report it
