@@ -54,3 +54,25 @@ def test_repeats_of_a_cause_are_one_incident(
     reporter.occurrence("undecodable", now[0], "a bad message")
     assert len(caplog.records) == 3
     assert len(kept) == 3
+
+
+def test_the_summary_counts_the_distinct_names_an_incident_touched(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    reporter = LossReporter(logging.getLogger("tests.layers.losses.names"))
+    caplog.set_level(logging.WARNING, logger="tests.layers.losses.names")
+    for channel in ["a!1", "b!2", "a!1", "c!3", "b!2"]:
+        reporter.occurrence("group_drop", 0.0, f"channel {channel!r} was full", subject=channel)
+    reporter.close()
+    first, summary = (record.getMessage() for record in caplog.records)
+    assert "'a!1'" in first
+    assert "4 more after the first line, 3 distinct names in all, which said:" in summary
+
+
+def test_a_summary_without_names_says_nothing_of_them(caplog: pytest.LogCaptureFixture) -> None:
+    reporter = LossReporter(logging.getLogger("tests.layers.losses.plain"))
+    caplog.set_level(logging.WARNING, logger="tests.layers.losses.plain")
+    for _ in range(3):
+        reporter.occurrence("undecodable", 0.0, "a bad message")
+    reporter.close()
+    assert "2 more after the first line, which said:" in caplog.records[-1].getMessage()

@@ -109,6 +109,7 @@ class Groups:
                     now_ms / 1000,
                     f"group_send to {group!r} skipped {dropped} full member(s) (their readers "
                     "are slower than the messages come)",
+                    subject=group,
                 )
 
     def _deliver_here(

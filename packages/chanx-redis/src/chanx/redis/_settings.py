@@ -93,6 +93,7 @@ class Settings:
             stamp_ms / 1000,
             f"channel {channel!r} was full: a group message was dropped for it (its reader "
             "is slower than the messages come)",
+            subject=channel,
         )
 
     def outlived(self, channel: str, stamp_ms: int, count: int = 1) -> None:
@@ -103,6 +104,7 @@ class Settings:
             stamp_ms / 1000,
             f"a message for {channel!r} was older than expiry ({self.expiry_ms} ms) when it "
             "reached its receiver and was dropped",
+            subject=channel,
         )
 
     def _undecodable(self, stamp_ms: int, where: str, error: Exception, count: int = 1) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 __all__ = ["LossReporter"]
@@ -21,12 +21,29 @@ __all__ = ["LossReporter"]
 QUIET_SECONDS = 30.0
 
 
+# Distinct subjects an incident remembers (a set of names): past this, "or more".
+MAX_SUBJECTS = 10_000
+
+
 @dataclass
 class _Open:
     first: float
     last: float
     count: int
     detail: str
+    subjects: set[str] = field(default_factory=set)
+
+    def add(self, subject: str | None) -> None:
+        if subject is not None and len(self.subjects) < MAX_SUBJECTS:
+            self.subjects.add(subject)
+
+    def spread(self) -> str:
+        """How many names the incident touched, for its summary ("" when none were given)."""
+        known = len(self.subjects)
+        if known < 2:
+            return ""
+        more = " or more" if known >= MAX_SUBJECTS else ""
+        return f", {known}{more} distinct names in all"
 
 
 def _clock(moment: float) -> str:
@@ -76,19 +93,27 @@ class LossReporter:
             end - start,
         )
 
-    def occurrence(self, cause: str, sent_at: float, detail: str) -> None:
-        """One more message lost to ``cause``; the first of an incident is logged at once."""
+    def occurrence(
+        self, cause: str, sent_at: float, detail: str, *, subject: str | None = None
+    ) -> None:
+        """One more message lost to ``cause``; the first of an incident is logged at once.
+
+        ``subject`` names what lost it (a channel, a group): the incident's summary says how
+        many distinct ones there were, where its first line can name only one.
+        """
         now = time.time()
         record = self._open.get(cause)
         if record is not None and now - record.last < QUIET_SECONDS:
             record.last = now
             record.count += 1
+            record.add(subject)
             return
         self.close(cause)
         self.incident(
             cause, min(sent_at, now), now, 1, f"{detail}; more of these are counted quietly"
         )
-        self._open[cause] = _Open(now, now, 0, detail)
+        record = self._open[cause] = _Open(now, now, 0, detail)
+        record.add(subject)
 
     def close(self, cause: str | None = None, *, quiet_only: bool = False) -> None:
         """Log what open incidents (all, or ``cause``'s) counted since their first line."""
@@ -106,5 +131,6 @@ class LossReporter:
                     record.first,
                     record.last,
                     record.count,
-                    f"{record.count} more after the first line, which said: {record.detail}",
+                    f"{record.count} more after the first line{record.spread()}, which "
+                    f"said: {record.detail}",
                 )
