@@ -132,6 +132,21 @@ async def test_an_error_frame_echoes_only_a_short_ref(
     assert len(json.dumps(error)) < 1024
 
 
+@pytest.mark.parametrize("ref", [True, False, 2.0, 1.5, None, [1], {"a": 1}])
+async def test_a_ref_that_is_neither_a_string_nor_an_integer_is_refused(ref: object) -> None:
+    frame = json.dumps({"action": "ping", "ref": ref})
+    async with WebsocketCommunicator(TagConsumer.as_asgi(), "/ws") as ws:
+        await ws.send_text(frame)
+        reply = await ws.receive_json()
+        if ref is None:  # null is "no ref"
+            assert reply == {"action": "pong", "payload": None}
+            return
+        assert reply["action"] == "error"
+        assert reply["payload"]["code"] == "validation_error"
+        assert "ref" not in reply
+        assert {tuple(error["loc"])[:1] for error in reply["payload"]["errors"]} == {("ref",)}
+
+
 async def test_a_bystander_keeps_getting_pongs_during_an_amplification_attack() -> None:
     frame = huge_wrong_list()
     app = TagConsumer.as_asgi()

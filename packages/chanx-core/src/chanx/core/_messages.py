@@ -10,7 +10,7 @@ from __future__ import annotations
 import typing
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 __all__ = [
     "BaseEvent",
@@ -79,7 +79,8 @@ class BaseMessage(_Discriminated):
     _discriminator: ClassVar[str] = "action"
 
     action: str
-    ref: str | int | None = Field(default=None, exclude_if=_is_none)
+    # Strict: a JSON true is not the integer 1, nor 2.0 the integer 2 (as extract_ref reads it)
+    ref: StrictStr | StrictInt | None = Field(default=None, exclude_if=_is_none)
 
 
 class BaseEvent(_Discriminated):
