@@ -131,11 +131,7 @@ class Connection:
 
     async def accept(self, subprotocol: str | None, slow_client_timeout: float | None) -> None:
         """Accept the handshake; a send blocked ``slow_client_timeout`` s drops the client."""
-        try:
-            await self.send({"type": "websocket.accept", "subprotocol": subprotocol})
-        except Exception:  # the server's way of saying the client is gone
-            self.client_left = True
-            raise
+        await self.send_counted({"type": "websocket.accept", "subprotocol": subprotocol})
         self.accepted = True
         if slow_client_timeout is not None:
             self._watchdog = SendWatchdog(slow_client_timeout)
