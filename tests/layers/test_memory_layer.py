@@ -356,3 +356,21 @@ async def test_a_channel_nobody_reads_any_more_expires_after_its_last_receive(
     assert layer._groups == {}
     assert layer._receivers == {}  # the record of receives is swept too
     assert await layer.receive("chan") == {"type": "broadcast", "n": 1}
+
+
+async def test_receive_times_of_channels_in_no_group_are_forgotten_within_a_minute(
+    clock: FakeClock,
+) -> None:
+    layer = InMemoryChannelLayer()  # group_expiry: a day
+    for channel in ("member", "loner", "leaver"):
+        await layer.send(channel, {"type": "x"})
+        assert await layer.receive(channel) == {"type": "x"}
+    await layer.group_add("room", "member")
+    await layer.group_add("room", "leaver")
+    await layer.group_discard("room", "leaver")  # a connection that closed
+    clock.now += 61
+    await layer.send("other", {"type": "x"})  # sends run the sweeps
+    assert set(layer._receivers) == {"member"}
+    assert await layer.receive("other") == {"type": "x"}
+    await layer.group_send("room", {"type": "still"})
+    assert await layer.receive("member") == {"type": "still"}

@@ -25,6 +25,8 @@ from chanx.core.layers._drops import DropLog
 __all__ = ["InMemoryChannelLayer"]
 
 logger = logging.getLogger("chanx.layers.memory")
+# Seconds between sweeps of receive times that renew no membership (at most).
+RECEIVER_SWEEP = 60.0
 
 _URL_OPTIONS: dict[str, type[int] | type[float]] = {
     "expiry": float,
@@ -407,8 +409,24 @@ class InMemoryChannelLayer:
             elif not state.waiters:
                 del self._channels[channel]
         if now >= self._next_receiver_sweep:
-            self._next_receiver_sweep = now + max(1.0, self.group_expiry / 4)
-            cutoff = now - self.group_expiry
-            receivers = self._receivers
-            for channel in [name for name, seen in receivers.items() if seen < cutoff]:
-                del receivers[channel]
+            self._sweep_receivers(now)
+
+    def _sweep_receivers(self, now: float) -> None:
+        """Forget receive times that renew nothing: too old, or of a channel in no group.
+
+        A receive time only renews group memberships. Every connection leaves one, so
+        waiting for ``group_expiry`` (a day by default) kept a name per connection that
+        long; a channel that is in no group and holds nothing is forgotten within a
+        minute (it records a new time when it receives again).
+        """
+        self._next_receiver_sweep = now + max(1.0, min(RECEIVER_SWEEP, self.group_expiry / 4))
+        cutoff = now - self.group_expiry
+        members = {channel for group in self._groups.values() for channel in group}
+        channels = self._channels
+        receivers = self._receivers
+        for channel in [
+            name
+            for name, seen in receivers.items()
+            if seen < cutoff or (name not in members and name not in channels)
+        ]:
+            del receivers[channel]
