@@ -86,8 +86,8 @@ def _fake_socket(
     inbox: list[Message], fail_after: int, gone: type[Exception]
 ) -> tuple[Any, Any, anyio.Event, list[Message]]:
     """ASGI receive/send of a client that leaves after ``fail_after`` frames were sent."""
-    accepted, sent = anyio.Event(), []
-    never = anyio.Event()
+    accepted, never = anyio.Event(), anyio.Event()
+    sent: list[Message] = []
 
     async def receive() -> Message:
         if inbox:
