@@ -6,13 +6,14 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from importlib.metadata import requires
+from typing import Any
 
 import anyio
 import pytest
 
 import chanx.redis._connection as connection_module
 from chanx.redis import JsonSerializer, MsgpackSerializer, RedisChannelLayer
-from chanx.redis._scripts import group_key
+from chanx.redis._scripts import GROUP_RENEW, group_key
 
 pytestmark = pytest.mark.redis
 
@@ -247,3 +248,37 @@ async def test_a_socket_open_longer_than_group_expiry_still_gets_broadcasts(
         await layer.flush()
         await layer.close()
         await other.close()
+
+
+async def test_a_membership_left_during_a_renewal_is_not_reported_lost(
+    redis_url: str, lean: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A socket leaving while the keeper's renewal script is on its way: the discard reaches
+    # Redis first, the renewal writes the membership back, and the keeper took that for a
+    # membership Redis had lost ("memberships_lost" under plain churn, no fault at all).
+    layer = RedisChannelLayer.from_url(redis_url, prefix=_prefix(), heal_interval=3600)
+    try:
+        channel = await layer.new_channel()
+        await layer.group_add("room", channel)
+        state = layer._state()
+        keeper = layer._keepers[state]
+        shard = state.shards[0]
+        run_script = shard.run_script
+
+        async def discard_first(source: str, keys: Any, args: Any) -> Any:
+            if source == GROUP_RENEW:
+                await layer.group_discard("room", channel)
+            return await run_script(source, keys, args)
+
+        caplog.set_level(logging.WARNING, logger="chanx.redis")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(shard, "run_script", discard_first)
+            async with keeper.lock:
+                await keeper.round()
+        assert layer.stats.memberships_restored == 0
+        assert not [i for i in layer.stats.incidents if i.cause == "memberships_lost"]
+        assert "memberships_lost" not in caplog.text
+        assert await shard.execute("ZSCORE", group_key(layer.prefix, "room"), channel) is None
+    finally:
+        await layer.flush()
+        await layer.close()

@@ -270,21 +270,31 @@ class Keeper:
             for score, joined, channel in entries:
                 args += [repr(score), repr(joined), channel]
         restored, removed = await shard.run_script(GROUP_RENEW, keys, args)
-        for item in removed:
-            position, _, channel = (item.decode() if isinstance(item, bytes) else item).partition(
-                " "
-            )
-            members = self.memberships.get(chunk[int(position)][0])
+        for group, channel in _members_of(chunk, removed):
+            members = self.memberships.get(group)
             if members is not None:
                 members.pop(channel, None)
         # A group_discard that ran while the script was on its way may have been undone by
-        # it: remove those again.
+        # it: remove those again. They were left, not lost: not counted as restored.
+        undone: set[tuple[str, str]] = set()
         for group, entries in chunk:
             members = self.memberships.get(group, {})
             for _, _, channel in entries:
                 if channel not in members:
+                    undone.add((group, channel))
                     await shard.execute("ZREM", group_key(self.prefix, group), channel)
-        return int(restored)
+        return sum(1 for member in _members_of(chunk, restored) if member not in undone)
+
+
+def _members_of(
+    chunk: list[tuple[str, list[tuple[float, float, str]]]], items: list[bytes | str]
+) -> list[tuple[str, str]]:
+    """(group, channel) of a renewal script's "index channel" items."""
+    found: list[tuple[str, str]] = []
+    for item in items:
+        position, _, channel = (item.decode() if isinstance(item, bytes) else item).partition(" ")
+        found.append((chunk[int(position)][0], channel))
+    return found
 
 
 def local_members(

@@ -208,10 +208,10 @@ return 1
 # KEYS: per group (group, removals).  ARGV: group expiry (seconds), then per group: the
 # number of members n, then n times (score, joined, member).  A member goes back with at
 # least its score (ZADD GT keeps a newer one) unless another process removed it after it
-# joined.  Returns the number of members that were missing, then the removed ones as
-# "index member" (index of the group in KEYS, from 0).
+# joined.  Returns the members that were missing (written back), then the removed ones,
+# both as "index member" (index of the group in KEYS, from 0).
 GROUP_RENEW = r"""
-local restored, removed, a = 0, {}, 2
+local restored, removed, a = {}, {}, 2
 for g = 1, #KEYS, 2 do
   local n = tonumber(ARGV[a])
   a = a + 1
@@ -221,8 +221,8 @@ for g = 1, #KEYS, 2 do
     local gone = redis.call('HGET', KEYS[g + 1], member)
     if gone and tonumber(gone) >= joined then
       removed[#removed + 1] = ((g - 1) / 2) .. ' ' .. member
-    else
-      restored = restored + redis.call('ZADD', KEYS[g], 'GT', score, member)
+    elseif redis.call('ZADD', KEYS[g], 'GT', score, member) == 1 then
+      restored[#restored + 1] = ((g - 1) / 2) .. ' ' .. member
     end
   end
   redis.call('EXPIRE', KEYS[g], ARGV[1])
