@@ -282,3 +282,26 @@ async def test_a_membership_left_during_a_renewal_is_not_reported_lost(
     finally:
         await layer.flush()
         await layer.close()
+
+
+async def test_receive_times_of_channels_in_no_group_are_forgotten(redis_url: str) -> None:
+    # Every connection leaves a receive time; kept for group_expiry (a day), they grew by
+    # one per connection served. Only those that renew a membership are kept.
+    layer = RedisChannelLayer.from_url(redis_url, prefix=_prefix(), heal_interval=3600)
+    try:
+        member, loner = await layer.new_channel(), await layer.new_channel()
+        for channel in (member, loner):
+            await layer.send(channel, {"type": "x"})
+            with anyio.fail_after(5):
+                assert await layer.receive(channel) == {"type": "x"}
+        await layer.group_add("room", member)
+        state = layer._state()
+        [inbox] = state.inboxes.values()
+        assert set(inbox.receivers) == {member.partition("!")[2], loner.partition("!")[2]}
+        keeper = layer._keepers[state]
+        async with keeper.lock:
+            await keeper.round()
+        assert set(inbox.receivers) == {member.partition("!")[2]}
+    finally:
+        await layer.flush()
+        await layer.close()

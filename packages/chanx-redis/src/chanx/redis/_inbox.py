@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Container
 from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -76,8 +77,19 @@ class Inbox:
             return now
         return self.receivers.get(suffix, 0.0)
 
-    def forget_receivers(self, before: float) -> None:
-        for suffix in [name for name, seen in self.receivers.items() if seen < before]:
+    def forget_receivers(self, before: float, members: Container[str]) -> None:
+        """Forget receive times that renew nothing (too old, or of a channel in no group).
+
+        ``before``: older ones go; ``members``: the suffixes in a group here. A channel in
+        none, with no mailbox, needs no receive time. Every connection leaves one: kept
+        for ``group_expiry`` (a day by default), they grew by one per connection served.
+        """
+        mailboxes = self.mailboxes
+        for suffix in [
+            name
+            for name, seen in self.receivers.items()
+            if seen < before or (name not in members and name not in mailboxes)
+        ]:
             del self.receivers[suffix]
 
     async def receive(self, suffix: str) -> dict[str, Any]:

@@ -169,8 +169,13 @@ class Keeper:
             )
         self.reporter.close(quiet_only=True)
         cutoff = end - self.group_expiry
-        for inbox in self.state.inboxes.values():
-            inbox.forget_receivers(cutoff)
+        in_groups: dict[str, set[str]] = {}
+        for members in self.memberships.values():
+            for channel in members:
+                inbox_name, _, suffix = channel.partition("!")
+                in_groups.setdefault(inbox_name, set()).add(suffix)
+        for name, inbox in self.state.inboxes.items():
+            inbox.forget_receivers(cutoff, in_groups.get(name, frozenset()))
 
     def _note(self, index: int, cause: str, start: float, count: int) -> None:
         """Add a finding to the shard's unreported one (a restart outweighs an eviction)."""
