@@ -261,3 +261,31 @@ async def test_registered_by_url_through_the_entry_points(amqp_url: str) -> None
     finally:
         unregister_channel_layer("rabbit-test")
         await layer.close()
+
+
+async def test_mailboxes_of_channels_nobody_reads_do_not_pile_up(
+    make_layer: Callable[..., RabbitMQChannelLayer],
+) -> None:
+    # Every connection's channel left a mailbox for the life of the process.
+    layer = make_layer(expiry=0.2)
+    endpoint = layer._endpoint()
+    for _ in range(20):  # a connection: a channel, one message, a receive cancelled at close
+        channel = await layer.new_channel()
+        await layer.send(channel, {"type": "hello"})
+        assert await receive(layer, channel) == {"type": "hello"}
+        waiting = asyncio.ensure_future(layer.receive(channel))
+        await asyncio.sleep(0)  # it waits now
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+    assert endpoint.boxes == {}
+    # A message for a channel whose reader is gone waits in its mailbox until it expires.
+    orphan = await layer.new_channel()
+    await layer.send(orphan, {"type": "late"})
+    assert len(endpoint.boxes[orphan]) == 1
+    await asyncio.sleep(0.3)  # past its expiry (0.2 s): time passing, not a synchronisation
+    expired = layer.stats.expired
+    endpoint._next_sweep = 0.0  # the sweep is due (it runs once per max(1 s, expiry))
+    await layer.new_channel()  # making a mailbox runs the sweep when it is due
+    assert orphan not in endpoint.boxes
+    assert layer.stats.expired == expired + 1  # counted, as every expired message is

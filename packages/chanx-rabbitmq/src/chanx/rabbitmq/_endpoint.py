@@ -66,6 +66,7 @@ class Endpoint:
         self.queue = f"{prefix}.process.{self.client_id}"
         self.inbox_keys: set[str] = set()
         self.boxes: dict[str, Box] = {}
+        self._next_sweep = 0.0
         self.plain: dict[str, Box] = {}
         self.plain_consumers: set[str] = set()
         self.declared: set[str] = set()
@@ -91,6 +92,33 @@ class Endpoint:
         )
 
     # -- names ---------------------------------------------------------------------------
+
+    def box(self, channel: str) -> Box:
+        """The mailbox of one of this loop's process-specific channels, made on first use."""
+        box = self.boxes.get(channel)
+        if box is None:
+            self._sweep_when_due()
+            box = self.boxes[channel] = Box()
+        return box
+
+    def release(self, channel: str, box: Box) -> None:
+        """After a receive: drop the mailbox if it is idle (made again when needed)."""
+        if box.idle() and self.boxes.get(channel) is box:
+            del self.boxes[channel]
+
+    def _sweep_when_due(self) -> None:
+        # Mailboxes of channels nobody receives on any more (closed consumers) hold what
+        # arrived after their last receive: once per expiry, those messages expire and the
+        # empty mailboxes go (every connection served used to leave one for good).
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + max(1.0, self.settings.expiry)
+        for channel, box in list(self.boxes.items()):
+            if not box.waiting:
+                box.drop_expired(self._expired)
+                if not box.items:
+                    del self.boxes[channel]
 
     def owns(self, channel: str) -> bool:
         key, bang, _ = channel.partition("!")
@@ -230,9 +258,7 @@ class Endpoint:
         return True
 
     def _arrive(self, channel: str, deadline: float, payload: dict[str, Any]) -> None:
-        box = self.boxes.get(channel)
-        if box is None:
-            box = self.boxes[channel] = Box()
+        box = self.box(channel)
         if deadline < time.time():
             self.stats.expired += 1
             return
@@ -265,9 +291,7 @@ class Endpoint:
             if added < cutoff:
                 self.forget_member(group, channel)
                 continue
-            box = self.boxes.get(channel)
-            if box is None:
-                box = self.boxes[channel] = Box()
+            box = self.box(channel)
             if len(box) >= capacity:
                 box.drop_expired(self._expired)
                 if len(box) >= capacity:

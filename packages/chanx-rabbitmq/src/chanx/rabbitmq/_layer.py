@@ -170,9 +170,7 @@ class RabbitMQChannelLayer:
         to this loop's members are delivered here too, so the order of everything one loop
         sends to its own channels is the order of the calls.
         """
-        box = endpoint.boxes.get(channel)
-        if box is None:
-            box = endpoint.boxes[channel] = Box()
+        box = endpoint.box(channel)
         if len(box) >= self.capacity:
             box.drop_expired(endpoint.expired)
             if len(box) >= self.capacity:
@@ -196,10 +194,11 @@ class RabbitMQChannelLayer:
         channel = require_valid_channel_name(channel)
         endpoint = self._endpoint()
         if "!" in channel:
-            box = endpoint.boxes.get(channel)
-            if box is None:
-                box = endpoint.boxes.setdefault(channel, Box())
-            entry = await box.get_live(endpoint.expired)
+            box = endpoint.box(channel)
+            try:
+                entry = await box.get_live(endpoint.expired)
+            finally:
+                endpoint.release(channel, box)
         else:
             box = endpoint.plain.setdefault(channel, Box())
             if channel not in endpoint.plain_consumers:
@@ -218,7 +217,7 @@ class RabbitMQChannelLayer:
                 lambda ch: ch.queue_bind(endpoint.queue, endpoint.inbox_exchange, routing_key=key)
             )
             endpoint.inbox_keys.add(key)
-        endpoint.boxes.setdefault(name, Box())
+        endpoint.box(name)
         return name
 
     async def group_add(self, group: str, channel: str) -> None:
