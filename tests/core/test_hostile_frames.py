@@ -194,6 +194,16 @@ async def test_a_long_key_in_an_error_location_is_clipped() -> None:
 # -- placeholder actions of small consumers -------------------------------------------
 
 
+async def test_a_consumer_without_handlers_says_so() -> None:
+    async with WebsocketCommunicator(NoHandlers.as_asgi(), "/ws") as ws:
+        await ws.send_json({"action": "ping"})
+        detail = (await ws.receive_json())["payload"]["detail"]
+        assert detail == 'unknown action: "ping"; this endpoint has no action handlers'
+        await ws.send_json({"payload": 1})
+        detail = (await ws.receive_json())["payload"]["detail"]
+        assert detail == 'frame has no "action"; this endpoint has no action handlers'
+
+
 @pytest.mark.parametrize("consumer", [NoHandlers, OneHandler])
 @pytest.mark.parametrize("action", ["\x00chanx-unused-0", "\x00chanx-unused-1"])
 async def test_the_decoders_placeholder_actions_are_unknown_actions(

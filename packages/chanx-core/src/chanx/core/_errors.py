@@ -172,13 +172,14 @@ def _as_json(value: object) -> str:
     return _clip(text)
 
 
-def _expected(known: Iterable[str]) -> str:
-    return ", ".join(_as_json(tag) for tag in sorted(known)) or "none"
+def _expected(known: Iterable[str], field: str) -> str:
+    names = ", ".join(_as_json(tag) for tag in sorted(known))
+    return f"expected one of {names}" if names else f"this endpoint has no {field} handlers"
 
 
 def unknown_action_detail(action: object, known: Iterable[str], field: str = "action") -> str:
     """``detail`` of an ``unknown_action`` error: the value received and the known ones."""
-    return f"unknown {field}: {_as_json(action)}; expected one of {_expected(known)}"
+    return f"unknown {field}: {_as_json(action)}; {_expected(known, field)}"
 
 
 def describe_decode_error(
@@ -194,7 +195,7 @@ def describe_decode_error(
     `ValidationError` only has its text (``None`` for ``null``, ``5`` for ``"5"``).
     """
     tags = frozenset(known)
-    expected = _expected(tags)
+    expected = _expected(tags, field)
     total = exc.error_count()
     if total > _MAX_DESCRIBED_ERRORS:
         # Only a frame that passed the pre-check gets here (a small one, or one whose
@@ -218,7 +219,7 @@ def describe_decode_error(
             None,
         )
     if kind == "union_tag_not_found":
-        detail = f"frame has no {_as_json(field)}; expected one of {expected}"
+        detail = f"frame has no {_as_json(field)}; {expected}"
         return ErrorCode.MISSING_ACTION, detail, None
     if kind == "union_tag_invalid":
         tag = _field_value(raw, field) if raw is not None else _MISSING
