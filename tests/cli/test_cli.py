@@ -198,6 +198,22 @@ def test_validate_without_parser_gives_the_install_command(
     assert "@asyncapi/parser@" in result.stderr
 
 
+def test_validate_given_the_npm_prefix_names_its_node_modules(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    package = tmp_path / "node_modules" / "@asyncapi" / "parser"
+    package.mkdir(parents=True)
+    (package / "package.json").write_text("{}")  # what npm install --prefix tmp_path leaves
+    path = tmp_path / "doc.json"
+    path.write_text("{}")
+    result = runner.invoke(app, ["validate", str(path), "--parser-path", str(tmp_path)])
+    assert result.exit_code == 3
+    unwrapped = "".join(result.stderr.split())  # the terminal may fold a long path
+    assert f"pass--parser-path{tmp_path / 'node_modules'}" in unwrapped
+
+
 def test_validate_missing_file(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path / "nope.json")])
     assert result.exit_code == 2

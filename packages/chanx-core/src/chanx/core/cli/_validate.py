@@ -63,6 +63,12 @@ def find_parser(parser_path: Path | None = None) -> tuple[str, Path]:
         )
     if parser_path is not None:
         if not _has_parser(parser_path):
+            inner = parser_path / "node_modules"
+            if _has_parser(inner):  # the npm --prefix directory instead of its node_modules
+                raise ParserMissingError(
+                    f"{parser_path} holds no @asyncapi/parser, but {inner} does: pass "
+                    f"--parser-path {inner}"
+                )
             raise ParserMissingError(f"{parser_path} holds no @asyncapi/parser; " + _install_hint())
         return node, parser_path
     candidates = [Path(os.environ[ENV_VARIABLE])] if os.environ.get(ENV_VARIABLE) else []
