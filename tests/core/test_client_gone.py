@@ -171,3 +171,23 @@ async def test_an_oserror_of_the_app_is_still_a_handler_error(
         await ws.send_json({"action": "ping"})  # the socket stays open
         assert (await ws.receive_json())["payload"]["code"] == "handler_error"
     assert [r.getMessage() for r in _errors(caplog)] == ["handler Broken.ping failed"] * 2
+
+
+class BadRoom(AsyncJsonWebsocketConsumer):
+    async def get_groups(self) -> list[str]:
+        return ["no spaces allowed"]  # refused with 4400
+
+
+@GONE
+async def test_a_refusal_to_a_client_that_left_is_not_an_error(
+    caplog: pytest.LogCaptureFixture, gone: type[Exception]
+) -> None:
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Message) -> None:
+        raise gone("client disconnected")  # it gave up waiting for the handshake
+
+    with anyio.fail_after(5):
+        await BadRoom.as_asgi()({"type": "websocket", "path": "/ws", "headers": []}, receive, send)
+    assert _errors(caplog) == []

@@ -264,11 +264,15 @@ async def _refuse(
     error_code: str | None = ErrorCode.OVERLOADED,
 ) -> None:
     connection.closed = True
-    await reject(
-        consumer.scope,
-        connection.send,
-        code=code,
-        reason=reason,
-        error_code=error_code if consumer.send_auth_error else None,
-        in_handshake=consumer.reject_in_handshake,
-    )
+    try:
+        await reject(
+            consumer.scope,
+            connection.send,
+            code=code,
+            reason=reason,
+            error_code=error_code if consumer.send_auth_error else None,
+            in_handshake=consumer.reject_in_handshake,
+        )
+    except Exception:  # the server's way of saying the client is gone (it gave up waiting)
+        connection.client_left = True
+        logger.debug("the client left before its refusal was sent", exc_info=True)
